@@ -1,0 +1,65 @@
+"""What the three scripts share on the command line: flag parsing and error reporting.
+
+Every mistake a user can make ends the same way: one line on stderr saying what is
+wrong and what to do, and exit status 2. No traceback.
+"""
+
+import argparse
+import sys
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows each flag's default, unless there is none to show or the help says it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line (argparse's own error is usage + message)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(**kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+def run(main):
+    """Call main() and exit with its status; a DigitsError becomes one line and exit 2."""
+    from digits import DigitsError
+
+    try:
+        sys.exit(main())
+    except DigitsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:  # output piped into `head` and cut short: not an error
+        sys.stderr.close()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        print("interrupted; nothing was saved", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,114 @@
+"""Loading a saved model safely, classifying images, and scoring the predictions.
+
+The metric functions are plain numpy over label arrays, so tests can check them
+against hand-computed values.
+"""
+
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from digits import DigitsError
+from digits.data import NUM_CLASSES, prepare_images
+
+# What a model must take and give: a flat 784 vector or a 28x28x1 image, 10 probabilities.
+INPUT_SHAPES = ((784,), (28, 28, 1))
+
+
+def load_model(path):
+    """Load a .keras or .h5 model in Keras's safe mode and check it fits MNIST.
+
+    Safe mode refuses archives that carry code (Lambda layers). The model is loaded
+    uncompiled: evaluation computes its own loss, so no optimizer state is needed.
+    """
+    path = Path(path)
+    hint = "train one with 'python train.py', or pass --model PATH"
+    if not path.exists():
+        raise DigitsError(f"no model at {path}; {hint}")
+    if path.is_dir():
+        raise DigitsError(f"{path} is a directory, not a model file; {hint}")
+    if path.suffix not in (".keras", ".h5"):
+        raise DigitsError(f"{path}: a model file must end in .keras or .h5")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise DigitsError(f"{path} is not a Keras model (not a .keras archive, maybe truncated)")
+    from digits.backend import keras  # deferred until the path is known to be worth trying
+
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # Keras raises many types for a bad file; all mean the same here
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DigitsError(f"{path} is not a readable Keras model: {reason[:200]}") from None
+    input_shape, output_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+    if input_shape not in INPUT_SHAPES or output_shape != (NUM_CLASSES,):
+        raise DigitsError(
+            f"{path} takes {input_shape} and gives {output_shape}; an MNIST model must take "
+            f"(784,) or (28, 28, 1) and give ({NUM_CLASSES},)"
+        )
+    return model
+
+
+def predict(model, images, batch_size=1000):
+    """uint8 images (N, 28, 28) -> class probabilities (N, 10)."""
+    x = prepare_images(images, model.input_shape[1:])
+    return model.predict(x, batch_size=batch_size, verbose=0)
+
+
+def images_per_second(model, images, batch_size=1000, repeats=3):
+    """Batch inference speed after a warm-up pass: the best of `repeats` timed passes."""
+    x = prepare_images(images, model.input_shape[1:])
+    model.predict(x[:batch_size], batch_size=batch_size, verbose=0)  # build the graph first
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict(x, batch_size=batch_size, verbose=0)
+        best = min(best, time.perf_counter() - start)
+    return len(x) / best
+
+
+def confusion_matrix(y_true, y_pred, num_classes=NUM_CLASSES):
+    """cm[i, j] = how many images of digit i were predicted as j."""
+    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return cm
+
+
+def per_class_metrics(cm):
+    """Precision, recall, F1 and support per class from a confusion matrix.
+
+    A class never predicted has precision 0 (and never present, recall 0), as in
+    scikit-learn's zero_division=0.
+    """
+    tp = np.diag(cm).astype(float)
+    predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(tp), where=both > 0)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": actual}
+
+
+def cross_entropy(probabilities, y_true, eps=1e-7):
+    """Mean categorical cross-entropy, clipped like Keras's."""
+    p = np.clip(probabilities[np.arange(len(y_true)), y_true], eps, 1.0)
+    return float(-np.mean(np.log(p)))
+
+
+def score(probabilities, y_true):
+    """All the numbers evaluate.py reports, as a JSON-ready dict."""
+    y_true = np.asarray(y_true)
+    y_pred = probabilities.argmax(axis=1)
+    cm = confusion_matrix(y_true, y_pred)
+    per_class = per_class_metrics(cm)
+    return {
+        "images": len(y_true),
+        "loss": cross_entropy(probabilities, y_true),
+        "accuracy": float(np.mean(y_pred == y_true)),
+        "errors": int(np.sum(y_pred != y_true)),
+        "per_digit": {
+            str(d): {k: float(v[d]) if k != "support" else int(v[d]) for k, v in per_class.items()}
+            for d in range(NUM_CLASSES)
+        },
+        "confusion_matrix": cm.tolist(),
+    }

@@ -1,0 +1,215 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+from conftest import SHARED_MNIST, tiny_arrays
+
+from digits import DigitsError, data
+
+
+def idx_bytes(array, code=0x08, dtype=">u1"):
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.asarray(array, dtype=dtype).tobytes()
+
+
+# ------------------------------------------------------------------------- IDX reader
+
+
+def test_parse_idx_reads_a_handmade_image_file():
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    parsed = data.parse_idx(idx_bytes(images))
+    assert parsed.dtype == np.uint8 and parsed.shape == (2, 3, 4)
+    np.testing.assert_array_equal(parsed, images)
+
+
+def test_parse_idx_reads_big_endian_int32_as_native():
+    values = np.array([1, -2, 70000], dtype=np.int32)
+    parsed = data.parse_idx(idx_bytes(values, code=0x0C, dtype=">i4"))
+    assert parsed.dtype == np.dtype("int32") and parsed.dtype.isnative
+    np.testing.assert_array_equal(parsed, values)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "bad magic"),
+        (b"\x01\x00\x08\x01" + b"\x00" * 8, "bad magic"),
+        (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "unknown type code"),
+        (b"\x00\x00\x08\x00", "no dimensions"),
+        (b"\x00\x00\x08\x03\x00\x00\x00\x02", "truncated IDX header"),
+        (idx_bytes(np.zeros((2, 2), np.uint8))[:-1], "truncated"),
+        (idx_bytes(np.zeros((2, 2), np.uint8)) + b"\x00", "trailing bytes"),
+    ],
+)
+def test_parse_idx_rejects_malformed_files(raw, message):
+    with pytest.raises(DigitsError, match=message):
+        data.parse_idx(raw)
+
+
+def test_read_idx_unpacks_gzip(tmp_path):
+    labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
+    path = tmp_path / "labels-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(labels)))
+    np.testing.assert_array_equal(data.read_idx(path), labels)
+
+
+def test_read_idx_dir_names_the_missing_file(tmp_path):
+    with pytest.raises(DigitsError, match="missing train-images-idx3-ubyte"):
+        data.read_idx_dir(tmp_path)
+
+
+def test_import_idx_refuses_data_that_is_not_mnist_and_writes_nothing(tmp_path, cli):
+    tiny = tiny_arrays()
+    for key, stem in data.IDX_FILES.items():
+        (tmp_path / stem).write_bytes(idx_bytes(tiny[key]))
+    out = tmp_path / "out" / "mnist.npz"
+    status, _, err = cli(data.main, "import-idx", str(tmp_path), "--output", str(out))
+    assert status == 2
+    assert err.count("\n") == 1 and "expected uint8 (60000, 28, 28)" in err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(
+    not SHARED_MNIST.is_dir(), reason="the original IDX files are not beside the checkout"
+)
+def test_import_idx_rebuilds_the_shipped_arrays_from_the_original_files(tmp_path, cli, mnist):
+    out = tmp_path / "mnist.npz"
+    status, stdout, _ = cli(data.main, "import-idx", str(SHARED_MNIST), "--output", str(out))
+    assert status == 0 and data.MNIST_SHA256 in stdout
+    rebuilt = data.load_mnist(out)
+    for key in data.SHAPES:
+        np.testing.assert_array_equal(rebuilt[key], mnist[key])
+
+
+# ------------------------------------------------------------------- data/mnist.npz
+
+
+def test_shipped_file_is_the_genuine_mnist(mnist):
+    # Label counts published with the dataset (see data/README.md).
+    assert np.bincount(mnist["y_train"]).tolist() == [
+        5923,
+        6742,
+        5958,
+        6131,
+        5842,
+        5421,
+        5918,
+        6265,
+        5851,
+        5949,
+    ]
+    assert np.bincount(mnist["y_test"]).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
+    assert data.array_checksum(mnist) == data.MNIST_SHA256
+
+
+def test_checksum_rejects_a_single_changed_pixel(mnist):
+    altered = dict(mnist, x_test=mnist["x_test"].copy())
+    altered["x_test"][1234, 14, 14] ^= 1
+    with pytest.raises(DigitsError, match="checksum mismatch"):
+        data.check_mnist(altered, "copy")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda a: a.pop("y_test"), "missing arrays y_test"),
+        (lambda a: a.update(x_train=a["x_train"].astype(np.float32)), "x_train is float32"),
+        (lambda a: a.update(y_train=a["y_train"][:-1]), r"expected uint8 \(60000,\)"),
+        (lambda a: a.update(y_test=np.full(10000, 10, np.uint8)), "labels outside 0..9"),
+    ],
+)
+def test_check_mnist_names_what_is_wrong(mnist, change, message):
+    arrays = dict(mnist)
+    change(arrays)
+    with pytest.raises(DigitsError, match=message):
+        data.check_mnist(arrays, "copy")
+
+
+def test_truncated_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(data.DEFAULT_PATH.read_bytes()[:1_000_000])
+    with pytest.raises(DigitsError, match="corrupt or truncated"):
+        data.load_mnist(path)
+
+
+def test_flipped_byte_inside_the_file_is_caught(tmp_path):
+    raw = bytearray(data.DEFAULT_PATH.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DigitsError):
+        data.load_mnist(path)
+
+
+def test_npz_with_pickled_objects_is_refused(tmp_path):
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(DigitsError, match="corrupt"):
+        data.load_mnist(path)
+
+
+def test_missing_file_falls_back_to_keras_download(tmp_path, mnist):
+    arrays = data.load_mnist(tmp_path / "absent.npz", download=lambda: dict(mnist))
+    assert data.array_checksum(arrays) == data.MNIST_SHA256
+
+
+def test_missing_file_without_internet_says_both_ways_to_get_it(tmp_path):
+    def offline():
+        raise OSError("no route to host")
+
+    with pytest.raises(DigitsError) as err:
+        data.load_mnist(tmp_path / "absent.npz", download=offline)
+    message = str(err.value)
+    assert "absent.npz is missing" in message
+    assert "git checkout" in message and "import-idx" in message
+
+
+# ---------------------------------------------------------------------- preprocessing
+
+
+def test_prepare_images_scales_to_unit_range_for_both_input_shapes():
+    x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8).repeat(14, 1).repeat(14, 2)
+    flat = data.prepare_images(x, (784,))
+    image = data.prepare_images(x, (28, 28, 1))
+    assert flat.shape == (1, 784) and image.shape == (1, 28, 28, 1)
+    assert flat.dtype == np.float32 and image.dtype == np.float32
+    assert flat.min() == 0.0 and flat.max() == 1.0
+    assert image[0, 0, 0, 0] == 0.0 and image[0, 0, 14, 0] == 1.0
+    assert np.isclose(image[0, 14, 0, 0], 0.2) and np.isclose(image[0, 14, 14, 0], 0.4)
+
+
+def test_one_hot():
+    encoded = data.one_hot(np.array([0, 3, 9]))
+    assert encoded.shape == (3, 10) and encoded.dtype == np.float32
+    np.testing.assert_array_equal(encoded.argmax(axis=1), [0, 3, 9])
+    np.testing.assert_array_equal(encoded.sum(axis=1), [1, 1, 1])
+
+
+def test_validation_split_is_fixed_disjoint_and_complete():
+    x = np.arange(100)
+    y = x % 10
+    (x_fit, y_fit), (x_val, y_val) = data.split_validation(x, y, size=20)
+    (x_fit2, _), (x_val2, _) = data.split_validation(x, y, size=20)
+    assert len(x_val) == 20 and len(x_fit) == 80
+    assert set(x_fit).isdisjoint(x_val) and set(x_fit) | set(x_val) == set(x)
+    np.testing.assert_array_equal(y_val, x_val % 10)
+    np.testing.assert_array_equal(x_val, x_val2)
+    np.testing.assert_array_equal(x_fit, x_fit2)
+    assert not np.array_equal(x_val, np.arange(20)), "the hold-out should be a random sample"
+
+
+def test_validation_split_rejects_impossible_sizes():
+    with pytest.raises(DigitsError, match="validation size"):
+        data.split_validation(np.arange(10), np.arange(10), size=10)

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from digits import DigitsError
+from digits.data import prepare_images
+from digits.models import MODEL_NAMES, RECIPES, build_model
+
+
+@pytest.mark.parametrize("name, input_shape", [("mlp", (784,)), ("cnn", (28, 28, 1))])
+def test_models_map_images_to_ten_probabilities(name, input_shape):
+    model = build_model(name)
+    assert model.input_shape == (None, *input_shape)
+    assert model.output_shape == (None, 10)
+    x = prepare_images(
+        np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8), input_shape
+    )
+    probabilities = np.asarray(model(x, training=False))
+    assert probabilities.shape == (5, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_mlp_is_dense_relu_dropout():
+    kinds = [type(layer).__name__ for layer in build_model("mlp").layers]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+
+
+def test_every_model_has_a_recipe():
+    assert set(MODEL_NAMES) == set(RECIPES) == {"mlp", "cnn"}
+
+
+def test_unknown_model_name_lists_the_choices():
+    with pytest.raises(DigitsError, match="unknown model 'resnet'; choose one of: mlp, cnn"):
+        build_model("resnet")

@@ -1,0 +1,29 @@
+"""README.md opens with the two commands a newcomer types; CI runs the second one exactly."""
+
+import re
+
+from conftest import ROOT
+
+
+def readme_commands():
+    first_block = re.search(
+        r"```(?:sh|bash|console)?\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL
+    )
+    return [line for line in first_block.group(1).splitlines() if line and not line.startswith("#")]
+
+
+def test_readme_opens_with_a_train_command_and_a_test_command():
+    train_command, test_command = readme_commands()
+    assert "requirements.txt" in train_command and train_command.endswith("python train.py")
+    assert "requirements-dev.txt" in test_command and test_command.endswith("python -m pytest")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci_lines = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci_lines[-1] == readme_commands()[1]
+
+
+def test_readme_results_table_is_the_one_the_report_command_prints():
+    from digits.report import results_table
+
+    assert results_table(ROOT / "models") in (ROOT / "README.md").read_text()

@@ -1,0 +1,171 @@
+"""The three scripts as a user runs them: errors, and a small end-to-end run on real data."""
+
+import json
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+from conftest import ROOT
+
+import evaluate
+import train
+import visualize
+from digits.evaluation import load_model
+
+# ------------------------------------------------------------------------------ errors
+
+
+def assert_one_line_error(status, err, *fragments):
+    assert status == 2
+    assert err.count("\n") == 1, f"expected one line on stderr, got:\n{err}"
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err
+
+
+def test_unknown_model_name(cli):
+    status, _, err = cli(train.main, "--model", "resnet")
+    assert_one_line_error(status, err, "invalid choice: 'resnet'", "mlp", "cnn")
+
+
+@pytest.mark.parametrize(
+    "flags, fragment",
+    [
+        (["--epochs", "0"], "must be at least 1"),
+        (["--batch-size", "-3"], "must be at least 1"),
+        (["--epochs", "two"], "not a whole number"),
+        (["--learning-rate", "0"], "must be a positive number"),
+        (["--output", "models/mlp.txt"], "must end in .keras or .h5"),
+    ],
+)
+def test_train_rejects_bad_flags_before_training(cli, flags, fragment):
+    status, _, err = cli(train.main, *flags)
+    assert_one_line_error(status, err, fragment)
+
+
+def test_train_output_under_a_file(cli, tmp_path):
+    (tmp_path / "file").write_text("")
+    status, _, err = cli(train.main, "--output", str(tmp_path / "file" / "m.keras"))
+    assert_one_line_error(status, err, "is a file, not a directory")
+
+
+@pytest.mark.parametrize("script", [evaluate, visualize])
+def test_missing_model(cli, script, tmp_path):
+    status, _, err = cli(script.main, "--model", str(tmp_path / "nope.keras"))
+    assert_one_line_error(status, err, "no model at", "python train.py")
+
+
+@pytest.mark.parametrize("script", [evaluate, visualize])
+def test_path_that_is_not_a_model(cli, script, tmp_path):
+    fake = tmp_path / "fake.keras"
+    fake.write_text("not a zip archive")
+    status, _, err = cli(script.main, "--model", str(fake))
+    assert_one_line_error(status, err, "not a Keras model")
+    status, _, err = cli(script.main, "--model", str(tmp_path))
+    assert_one_line_error(status, err, "is a directory")
+
+
+@pytest.mark.parametrize("script", [train, evaluate, visualize])
+def test_corrupt_data_file(cli, script, tmp_path):
+    bad = tmp_path / "mnist.npz"
+    bad.write_bytes(b"PK\x03\x04 this is not really a zip")
+    model = ["--model", str(ROOT / "models" / "cnn.keras")] if script is not train else []
+    status, _, err = cli(
+        script.main,
+        "--data",
+        str(bad),
+        *model,
+        *(["--output", str(tmp_path / "m.keras")] if script is train else []),
+    )
+    assert_one_line_error(status, err, "corrupt or truncated")
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "evaluate.py", "--model", str(tmp_path / "missing.keras")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert_one_line_error(result.returncode, result.stderr, "error: no model at")
+
+
+# ------------------------------------------------------------------------ end to end
+
+
+def assert_png(path, min_size=200):
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    height, width, _ = matplotlib.image.imread(path).shape
+    assert height >= min_size and width >= min_size
+
+
+def test_train_evaluate_visualize_on_a_small_real_subset(cli, tmp_path):
+    model_path = tmp_path / "models" / "small.keras"
+    status, out, _ = cli(
+        train.main,
+        "--limit",
+        "3000",
+        "--validation-size",
+        "500",
+        "--epochs",
+        "2",
+        "--output",
+        str(model_path),
+        "--h5",
+    )
+    assert status == 0 and "best validation accuracy" in out
+    record = json.loads(model_path.with_suffix(".json").read_text())
+    assert record["seed"] == 0 and record["config"]["training_images"] == 2500
+    assert len(record["history"]["val_accuracy"]) == 2
+    assert 0.7 < record["best_val_accuracy"] <= 1.0
+    assert record["versions"]["keras"].startswith("3.")
+    assert load_model(model_path.with_suffix(".h5")).output_shape == (None, 10)
+
+    status, out, _ = cli(evaluate.main, "--model", str(model_path), "--limit", "1000")
+    assert status == 0 and "test accuracy" in out
+    report = json.loads((tmp_path / "models" / "small.evaluation.json").read_text())
+    assert report["images"] == 1000 and 0.7 < report["accuracy"] <= 1.0
+    assert np.sum(report["confusion_matrix"]) == 1000
+    assert report["images_per_second"] > 0
+    assert sum(d["support"] for d in report["per_digit"].values()) == 1000
+
+    figures = tmp_path / "figures"
+    status, out, _ = cli(
+        visualize.main, "--model", str(model_path), "--limit", "1000", "--output-dir", str(figures)
+    )
+    assert status == 0
+    names = sorted(p.name for p in figures.iterdir())
+    assert names == [
+        f"small-{kind}.png" for kind in ("confusion", "correct", "history", "misclassified")
+    ]
+    for path in figures.iterdir():
+        assert_png(path)
+
+
+@pytest.mark.parametrize("name, floor", [("mlp", 0.982), ("cnn", 0.990)])
+def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, floor):
+    from digits.evaluation import predict
+
+    model = load_model(ROOT / "models" / f"{name}.keras")
+    accuracy = np.mean(predict(model, mnist["x_test"]).argmax(axis=1) == mnist["y_test"])
+    assert accuracy >= floor, f"{name}: {accuracy:.4f}"
+    report = json.loads((ROOT / "models" / f"{name}.evaluation.json").read_text())
+    # Another CPU may round a borderline image the other way, hence one or two images' slack.
+    assert abs(report["accuracy"] - accuracy) <= 2 / 10000
+
+
+@pytest.mark.slow
+def test_default_mlp_trained_on_full_mnist_reaches_98_2_percent(cli, tmp_path, mnist):
+    """The honest test: `python train.py` as shipped, then the test set, once."""
+    from digits.evaluation import predict
+
+    model_path = tmp_path / "mlp.keras"
+    status, _, _ = cli(train.main, "--output", str(model_path))
+    assert status == 0
+    accuracy = np.mean(
+        predict(load_model(model_path), mnist["x_test"]).argmax(axis=1) == mnist["y_test"]
+    )
+    assert accuracy >= 0.982, f"default MLP reached only {100 * accuracy:.2f}%"
