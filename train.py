@@ -7,11 +7,17 @@ Trains on 55,000 of the 60,000 training images and watches the other 5,000 (a fi
 seeded hold-out) to keep the weights of the best epoch. The test images are not used.
 Writes models/<name>.keras and, beside it, models/<name>.json: the configuration,
 seed, library versions, data checksum, per-epoch history and training time.
+
+Each finished epoch is saved in models/.<name>.resume/ until the model is written, so
+after Ctrl-C, SIGTERM or a crash the same command resumes from the last finished epoch.
 """
 
+import shlex
+import shutil
+import signal
 import sys
 
-from digits.cli import ArgumentParser, positive_float, positive_int, run
+from digits.cli import ArgumentParser, positive_float, positive_int, run, seed
 from digits.models import MODEL_NAMES, RECIPES
 
 
@@ -36,7 +42,7 @@ def parse_args(argv):
         % (RECIPES["mlp"]["learning_rate"], RECIPES["cnn"]["learning_rate"]),
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="random seed for weights, shuffling and dropout"
+        "--seed", type=seed, default=0, help="random seed for weights, shuffling and dropout"
     )
     parser.add_argument(
         "--validation-size",
@@ -53,6 +59,21 @@ def parse_args(argv):
     parser.add_argument(
         "--output", help="where to save the model, .keras or .h5 (default: models/<model>.keras)"
     )
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument(
+        "--resume",
+        dest="start",
+        action="store_const",
+        const="resume",
+        help="insist on resuming an interrupted run (the default resumes one if there is one)",
+    )
+    start.add_argument(
+        "--fresh",
+        dest="start",
+        action="store_const",
+        const="fresh",
+        help="discard an interrupted run's progress and start over",
+    )
     parser.add_argument(
         "--h5", action="store_true", help="also save a legacy .h5 copy beside the .keras file"
     )
@@ -60,34 +81,59 @@ def parse_args(argv):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     from digits.data import DEFAULT_PATH, load_mnist
-    from digits.training import check_output_path, save_model, train
+    from digits.training import check_output_path, save_model, state_folder, train
 
     output = args.output or f"models/{args.model}.keras"
     check_output_path(output)
     recipe = RECIPES[args.model]
     arrays = load_mnist(args.data or DEFAULT_PATH)
-    model, record = train(
-        args.model,
-        arrays,
-        epochs=args.epochs or recipe["epochs"],
-        batch_size=args.batch_size or recipe["batch_size"],
-        learning_rate=args.learning_rate or recipe["learning_rate"],
-        seed=args.seed,
-        validation_size=args.validation_size,
-        limit=args.limit,
-        verbose=1
-        if sys.stdout.isatty()
-        else 2,  # progress bars on a terminal, a line per epoch in logs
-    )
+    progress = state_folder(output)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    try:
+        model, record = train(
+            args.model,
+            arrays,
+            epochs=args.epochs or recipe["epochs"],
+            batch_size=args.batch_size or recipe["batch_size"],
+            learning_rate=args.learning_rate or recipe["learning_rate"],
+            seed=args.seed,
+            validation_size=args.validation_size,
+            limit=args.limit,
+            # progress bars on a terminal, one line per epoch in a log
+            verbose=1 if sys.stdout.isatty() else 2,
+            state_dir=progress,
+            resume={"resume": True, "fresh": False}.get(args.start),
+        )
+    except KeyboardInterrupt as stop:
+        print(
+            f"\ninterrupted; finished epochs are saved in {progress}/: "
+            f"run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 143 if isinstance(stop, Terminated) else 130
+    record = {"command": shlex.join(["python", "train.py", *argv]), **record}
     written = save_model(model, record, output, h5_copy=args.h5)
+    shutil.rmtree(progress, ignore_errors=True)
+    resumed = (
+        f" (resumed at epoch {record['resumed_at_epoch']})" if record["resumed_at_epoch"] else ""
+    )
     print(
         f"best validation accuracy {100 * record['best_val_accuracy']:.2f}% at epoch "
-        f"{record['best_epoch']}, {record['training_seconds']:.0f} s of training; "
+        f"{record['best_epoch']}, {record['training_seconds']:.0f} s of training{resumed}; "
         f"saved {', '.join(map(str, written))}"
     )
     return 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that it stops training as Ctrl-C does."""
+
+
+def stop_on_sigterm(signum, frame):
+    raise Terminated
 
 
 if __name__ == "__main__":

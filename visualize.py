@@ -11,7 +11,6 @@ Writes four pictures into figures/ (or --output-dir), named after the model file
 Each tile is titled with the true label, the prediction and the model's confidence.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ def main(argv=None):
     from digits import plots
     from digits.data import DEFAULT_PATH, load_mnist
     from digits.evaluation import confusion_matrix, load_model, predict
-    from digits.training import record_path
+    from digits.files import read_record, record_path
 
     model_path = Path(args.model)
     model = load_model(model_path)
@@ -88,13 +87,14 @@ def main(argv=None):
         f"{name}: confusion matrix, {len(y)} test images, {accuracy:.2f}% correct",
     )
 
-    record = record_path(model_path)
-    if record.is_file():
+    history = (read_record(model_path) or {}).get("history")
+    if isinstance(history, dict) and history.get("loss"):
         written.append(out / f"{name}-history.png")
-        history = json.loads(record.read_text())["history"]
         plots.training_curves(history, written[3], f"{name}: training history")
     else:
-        print(f"no training record at {record}; skipped the training curves")
+        print(
+            f"no readable training record at {record_path(model_path)}; skipped the training curves"
+        )
     for path in written:
         print(f"wrote {path}")
     return 0

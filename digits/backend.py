@@ -17,7 +17,7 @@ _START_UP_NOISE = (
 
 
 def _import_keras_quietly():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "keras" in sys.modules:
         return sys.modules["keras"]
     sys.stderr.flush()

@@ -38,6 +38,17 @@ def positive_int(text):
     return value
 
 
+def seed(text):
+    """A random seed: a whole number from 0 to 2**32 - 1, as numpy and TensorFlow accept."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 4294967295")
+    return value
+
+
 def positive_float(text):
     try:
         value = float(text)

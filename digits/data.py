@@ -199,8 +199,13 @@ def prepare_images(x, input_shape):
     `input_shape` is the model's input shape without the batch axis: (784,) for a dense
     network, (28, 28, 1) for a convolutional one.
     """
-    x = np.asarray(x)
-    return (x.astype("float32") / 255.0).reshape((len(x), *input_shape))
+    return to_model_input(np.asarray(x).astype("float32") / 255.0, input_shape)
+
+
+def to_model_input(images, input_shape):
+    """Images already scaled to [0, 1], (N, 28, 28) -> float32 shaped for the model's input."""
+    images = np.asarray(images, dtype="float32")
+    return images.reshape((len(images), *input_shape))
 
 
 def one_hot(y):
@@ -216,7 +221,10 @@ def split_validation(x, y, size=VALIDATION_SIZE, seed=VALIDATION_SEED):
     The same seed always holds out the same images, whatever the training seed is.
     """
     if not 0 < size < len(x):
-        raise DigitsError(f"validation size must be between 1 and {len(x) - 1}, got {size}")
+        raise DigitsError(
+            f"a validation hold-out of {size} leaves nothing to train on out of {len(x)} "
+            f"images; choose a --validation-size below {len(x)}"
+        )
     order = np.random.default_rng(seed).permutation(len(x))
     fit, val = order[size:], order[:size]
     return (x[fit], y[fit]), (x[val], y[val])

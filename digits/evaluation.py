@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from digits import DigitsError
-from digits.data import NUM_CLASSES, prepare_images
+from digits.data import NUM_CLASSES, prepare_images, to_model_input
+from digits.files import read_record, record_path, sha256_of
 
 # What a model must take and give: a flat 784 vector or a 28x28x1 image, 10 probabilities.
 INPUT_SHAPES = ((784,), (28, 28, 1))
@@ -31,14 +32,25 @@ def load_model(path):
         raise DigitsError(f"{path} is a directory, not a model file; {hint}")
     if path.suffix not in (".keras", ".h5"):
         raise DigitsError(f"{path}: a model file must end in .keras or .h5")
-    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
-        raise DigitsError(f"{path} is not a Keras model (not a .keras archive, maybe truncated)")
+    if path.suffix == ".keras":
+        check_archive(path)
+    expected = (read_record(path) or {}).get("files", {}).get(path.name)
+    if expected is not None and sha256_of(path) != expected:
+        raise DigitsError(
+            f"{path} has changed since train.py wrote it (its checksum differs from the one in "
+            f"{record_path(path).name}); restore it or train it again"
+        )
     from digits.backend import keras  # deferred until the path is known to be worth trying
 
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for a bad file; all mean the same here
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if "arbitrary code execution" in reason or "safe_mode" in reason:
+            raise DigitsError(
+                f"{path} was refused: it carries Python code (such as a Lambda layer), which "
+                f"Keras's safe mode does not run; use a model built from standard layers"
+            ) from None
         raise DigitsError(f"{path} is not a readable Keras model: {reason[:200]}") from None
     input_shape, output_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
     if input_shape not in INPUT_SHAPES or output_shape != (NUM_CLASSES,):
@@ -49,9 +61,30 @@ def load_model(path):
     return model
 
 
+def check_archive(path):
+    """A .keras file is a zip archive; check that it is whole, every byte (CRC-32)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise DigitsError(
+            f"{path} is not a Keras model (not a .keras archive, maybe truncated)"
+        ) from None
+    if bad is not None:
+        raise DigitsError(f"{path} is corrupt: {bad} inside it fails its CRC check")
+
+
 def predict(model, images, batch_size=1000):
     """uint8 images (N, 28, 28) -> class probabilities (N, 10)."""
     x = prepare_images(images, model.input_shape[1:])
+    return model.predict(x, batch_size=batch_size, verbose=0)
+
+
+def predict_normalized(model, digits, batch_size=1000):
+    """Digits already in [0, 1], (N, 28, 28), such as normalize_digit makes -> (N, 10)."""
+    x = to_model_input(digits, model.input_shape[1:])
+    if len(x) <= 32:  # a direct call skips predict()'s set-up, which dominates for a few images
+        return np.asarray(model(x, training=False))
     return model.predict(x, batch_size=batch_size, verbose=0)
 
 

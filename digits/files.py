@@ -1,6 +1,7 @@
 """Writing files so that a crash or Ctrl-C never leaves a half-written one in place."""
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -35,6 +36,29 @@ def atomic_output(path):
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+def sha256_of(path):
+    """SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_path(model_path):
+    """models/mlp.keras -> models/mlp.json, the training record train.py writes beside it."""
+    return Path(model_path).with_suffix(".json")
+
+
+def read_record(model_path):
+    """The training record beside a model, or None if there is none or it is unreadable."""
+    try:
+        record = json.loads(record_path(model_path).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _umask():

@@ -37,6 +37,27 @@ def digit_grid(images, y_true, y_pred, confidence, path, title, columns=8):
     _save(fig, path)
 
 
+def model_inputs(rows, path, limit=60):
+    """Each image as given beside the 28x28 digit the model saw, with the answer.
+
+    rows: (path, original grey levels, 28x28 digit in [0, 1], predicted digit, confidence).
+    """
+    rows = rows[:limit]
+    fig = Figure(figsize=(6, 2.2 * len(rows) + 0.3), layout="constrained")
+    axes = fig.subplots(len(rows), 2, squeeze=False)
+    for (name, original, digit, predicted, confidence), (left, right) in zip(
+        rows, axes, strict=True
+    ):
+        left.imshow(original, cmap="gray", vmin=0, vmax=1)
+        left.set_title(str(name)[-40:], fontsize=9)
+        right.imshow(digit, cmap="gray", vmin=0, vmax=1)
+        right.set_title(f"model input → {predicted} ({100 * confidence:.1f}%)", fontsize=9)
+        for ax in (left, right):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    _save(fig, path)
+
+
 def confusion_heatmap(cm, path, title):
     """The 10x10 confusion matrix as a heat map, counts written in each cell.
 

@@ -211,5 +211,5 @@ def test_validation_split_is_fixed_disjoint_and_complete():
 
 
 def test_validation_split_rejects_impossible_sizes():
-    with pytest.raises(DigitsError, match="validation size"):
+    with pytest.raises(DigitsError, match="validation-size below 10"):
         data.split_validation(np.arange(10), np.arange(10), size=10)

@@ -1,0 +1,174 @@
+"""Turning any picture of one digit into what an MNIST model expects.
+
+MNIST's digits were prepared in a particular way: white ink on black, the ink's bounding
+box scaled (keeping its aspect ratio) to fit 20x20 pixels with anti-aliasing, and that
+placed in a 28x28 frame so that the ink's centre of mass sits at the centre. A photo of
+dark ink on white paper, a digit in a corner, or a 4000-pixel scan looks nothing like
+that, and a model trained on MNIST answers nonsense. normalize_digit() repeats MNIST's
+preparation on any image; predict.py and the drawing page both use it.
+"""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from digits import DigitsError
+
+MAX_PIXELS = 40_000_000  # larger images are refused unread: a decompression bomb, or a mistake
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+WORKING_SIZE = 1024  # longest side that an image is reduced to before anything else
+BOX = 20  # MNIST's digits fit a 20x20 box inside the 28x28 frame
+FRAME = 28
+STROKE = 2.5  # typical width of an MNIST pen stroke, in pixels of the 20-pixel box
+MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of full scale)
+
+
+def load_image(source, name=None):
+    """Read an image file (a path or a binary file object) as 2-D float grey levels in [0, 1].
+
+    Colour is reduced to luminance. Transparent pixels are laid over a background that
+    contrasts with the ink, so a dark drawing on a transparent canvas reads as dark on
+    light. Phone photos are turned upright by their EXIF orientation.
+    """
+    name = name or str(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(source)
+            if image.width * image.height > MAX_PIXELS:
+                raise DigitsError(
+                    f"{name}: {image.width}x{image.height} pixels is over the "
+                    f"{MAX_PIXELS // 1_000_000} megapixel limit"
+                )
+            image.seek(0)  # the first frame of a GIF or WebP animation
+            image = ImageOps.exif_transpose(image)
+            # A digit needs no more than this; it keeps a 40-megapixel photo fast and small.
+            image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+            rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+    except DigitsError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DigitsError(
+            f"{name}: not an image that can be read (PNG, JPEG, BMP, GIF, WebP)"
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as err:
+        raise DigitsError(f"{name}: damaged or truncated image ({err})") from None
+    if rgba.size == 0:
+        raise DigitsError(f"{name}: the image has no pixels")
+    grey = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    alpha = rgba[..., 3]
+    if alpha.min() < 0.99:
+        # Over white if the visible ink is dark, over black if it is light.
+        ink = np.average(grey, weights=alpha) if alpha.sum() > 0 else 0.0
+        background = 1.0 if ink < 0.5 else 0.0
+        grey = grey * alpha + background * (1 - alpha)
+    return grey
+
+
+def normalize_digit(grey, name="image"):
+    """2-D grey levels in [0, 1], any size and polarity -> a (28, 28) float32 MNIST-style digit.
+
+    1. Background and ink: the background is the level of the image's border; if it is
+       light, the image is inverted, so the ink is always light on dark as in MNIST.
+    2. Contrast: levels are stretched so the background is 0 and the ink is 1; texture
+       (paper grain, sensor and JPEG noise) under a threshold set by the border's own
+       noise is dropped.
+    3. Crop to the ink, leaving out stray specks (the outermost 0.5% of the ink's mass).
+    4. Scale its longest side to 20 pixels, keeping the aspect ratio, with area averaging;
+       strokes that would end up much thinner than MNIST's pen are thickened first.
+    5. Place it in a 28x28 frame with its centre of mass at the centre, as MNIST did.
+    """
+    grey = np.asarray(grey, dtype=np.float32)
+    if grey.ndim != 2 or grey.size == 0 or not np.all(np.isfinite(grey)):
+        raise DigitsError(f"{name}: expected a non-empty 2-D image of finite grey levels")
+    grey = np.clip(grey, 0.0, 1.0)
+
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(border) > 0.5:
+        grey, border = 1.0 - grey, 1.0 - border
+    background = float(np.median(border))
+    ink_level = float(np.percentile(grey, 99.9))
+    contrast = ink_level - background
+    if contrast < MIN_CONTRAST:
+        raise DigitsError(f"{name}: no ink found (the image is blank or has almost no contrast)")
+    ink = np.clip((grey - background) / contrast, 0.0, 1.0)
+    noise = 1.4826 * float(np.median(np.abs(border - background))) / contrast  # robust sigma
+    ink[ink < min(0.6, max(0.1, 5 * noise))] = 0.0
+
+    ink = crop_to_ink(ink)
+    if max(ink.shape) > 4 * BOX:  # work at 4x the final size: enough detail, little cost
+        ink = resize_longest_side(ink, 4 * BOX)
+    ink = thicken_strokes(ink, target=STROKE * max(ink.shape) / BOX)
+    small = resize_longest_side(ink, BOX)
+
+    frame = np.zeros((FRAME, FRAME), dtype=np.float32)
+    total = small.sum()
+    centre_y = (np.arange(small.shape[0]) @ small.sum(axis=1)) / total
+    centre_x = (np.arange(small.shape[1]) @ small.sum(axis=0)) / total
+    top = int(np.clip(round(FRAME / 2 - centre_y), 0, FRAME - small.shape[0]))
+    left = int(np.clip(round(FRAME / 2 - centre_x), 0, FRAME - small.shape[1]))
+    frame[top : top + small.shape[0], left : left + small.shape[1]] = small
+    return frame
+
+
+def crop_to_ink(ink, stray=0.005):
+    """The smallest box holding all but the outermost `stray` fraction of ink on each side."""
+
+    def extent(profile):
+        cumulative = np.cumsum(profile) / profile.sum()
+        first = int(np.searchsorted(cumulative, stray, side="right"))
+        last = int(np.searchsorted(cumulative, 1 - stray, side="left"))
+        return first, max(first, last)
+
+    top, bottom = extent(ink.sum(axis=1))
+    left, right = extent(ink.sum(axis=0))
+    return ink[top : bottom + 1, left : right + 1]
+
+
+def resize_longest_side(ink, side):
+    """Area-average `ink` so its longest side is `side` pixels, then restretch it to a peak of 1."""
+    height, width = ink.shape
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = np.asarray(Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BOX))
+    return np.clip(small / small.max(), 0.0, 1.0)
+
+
+def thicken_strokes(ink, target):
+    """Dilate the ink until its strokes are about `target` pixels wide, if they are much thinner.
+
+    A stroke's width is estimated as twice its area over its outline's length (a long
+    stroke of width w and length L has area wL and an outline of about 2L).
+    """
+    mask = ink > 0.5
+    area = mask.sum()
+    inside = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    outline = area - inside.sum()
+    if area == 0 or outline == 0:
+        return ink
+    width = 2 * area / outline
+    steps = int(round((target - width) / 2)) if width < 0.6 * target else 0
+    for _ in range(steps):  # each 3x3 maximum widens a stroke by 2 pixels
+        padded = np.pad(ink, 1)
+        ink = np.max(
+            [
+                padded[dy : dy + ink.shape[0], dx : dx + ink.shape[1]]
+                for dy in range(3)
+                for dx in range(3)
+            ],
+            axis=0,
+        )
+    return ink
+
+
+def image_files(paths):
+    """Expand folders into the image files inside them (sorted); files are kept as given."""
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            files.append(path)
+    return files

@@ -1,0 +1,87 @@
+"""Classify your own pictures of digits with a trained model.
+
+    python predict.py my-digit.jpg scans/          # files and folders of images
+    python predict.py --json photo.png             # one JSON object per line
+    python predict.py --show-input seen.png a.png  # also save what the model saw
+
+Each image (PNG, JPEG, BMP, GIF or WebP; any size; grey, colour or transparent) is
+prepared the way MNIST's digits were (digits.images.normalize_digit): ink made white on
+black, cropped, its longest side scaled to 20 pixels, centred by its centre of mass in a
+28x28 frame. Prints the digit, the model's confidence and its top three guesses.
+A file that cannot be classified gets one line on stderr and the others go on; the exit
+status is then 2.
+"""
+
+import json
+import sys
+
+import numpy as np
+
+from digits.cli import ArgumentParser, run
+
+DEFAULT_MODEL = "models/cnn.keras"
+
+
+def parse_args(argv):
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of them")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the .keras or .h5 model to use")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per image")
+    parser.add_argument(
+        "--show-input",
+        metavar="OUT.png",
+        help="save each original beside the 28x28 image the model saw",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from digits import DigitsError
+    from digits.evaluation import load_model, predict_normalized
+    from digits.images import image_files, load_image, normalize_digit
+
+    files = image_files(args.images)
+    if not files:
+        raise DigitsError(f"no image files in {', '.join(args.images)}")
+    model = load_model(args.model)
+
+    failures, shown = 0, []
+    for path in files:
+        try:
+            if not path.is_file():
+                raise DigitsError(f"{path}: no such file")
+            original = load_image(path)
+            digit = normalize_digit(original, name=str(path))
+        except DigitsError as err:
+            print(f"error: {err}", file=sys.stderr)
+            failures += 1
+            continue
+        probabilities = predict_normalized(model, digit[None])[0]
+        top = np.argsort(-probabilities)[:3]
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "path": str(path),
+                        "digit": int(top[0]),
+                        "confidence": float(probabilities[top[0]]),
+                        "probabilities": [round(float(p), 6) for p in probabilities],
+                    }
+                )
+            )
+        else:
+            guesses = ", ".join(f"{d} {100 * probabilities[d]:.1f}%" for d in top)
+            print(f"{path}: {top[0]} ({100 * probabilities[top[0]]:.1f}%)   top 3: {guesses}")
+        shown.append((path, original, digit, int(top[0]), float(probabilities[top[0]])))
+
+    if args.show_input and shown:
+        from digits.plots import model_inputs
+
+        model_inputs(shown, args.show_input)
+        print(f"wrote {args.show_input}", file=sys.stderr if args.json else sys.stdout)
+    return 2 if failures else 0
+
+
+if __name__ == "__main__":
+    run(main)

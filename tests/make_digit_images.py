@@ -1,0 +1,314 @@
+"""Make the test set of digit images unlike MNIST's own, with known labels.
+
+    python tests/make_digit_images.py        # rewrites tests/digit_images/
+
+Three families, each file named <label>-<family>-<n>.<format>:
+  printed  digits typeset in 14 fonts, at many sizes and positions, in dark, light and
+           coloured inks on plain, tinted and transparent backgrounds, some rotated or blurred
+  strokes  digits drawn by code as pen strokes (a spline through a template's points,
+           jittered, slanted, in pens of different widths), as a person draws them
+  scans    real handwriting, MNIST test digits, "printed" large as dark ink on paper, with
+           paper tint, noise, blur and JPEG compression, somewhere on a bigger page
+All in PNG, JPEG, BMP, GIF and WebP; grey, RGB and RGBA. Seeded: the same files every run.
+"""
+
+import io
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+OUT = Path(__file__).resolve().parent / "digit_images"
+FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FONT_FILES = [
+    "DejaVuSans.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSans-Oblique.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSerif-Bold.ttf",
+    "DejaVuSerif-Italic.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSansMono-Bold.ttf",
+    "STIXGeneral.ttf",
+    "STIXGeneralBol.ttf",
+    "STIXGeneralItalic.ttf",
+    "cmr10.ttf",
+    "cmss10.ttf",
+    "cmtt10.ttf",
+]
+FORMATS = ["png", "jpg", "webp", "gif", "png", "jpg", "webp", "bmp"]
+
+# Pen paths for each digit in a unit square (x right, y down); a spline runs through them.
+TEMPLATES = {
+    0: [
+        [
+            (0.5, 0.08),
+            (0.25, 0.2),
+            (0.18, 0.5),
+            (0.27, 0.82),
+            (0.5, 0.93),
+            (0.73, 0.8),
+            (0.8, 0.5),
+            (0.72, 0.18),
+            (0.5, 0.08),
+        ]
+    ],
+    1: [[(0.35, 0.25), (0.55, 0.08), (0.55, 0.92)]],
+    2: [
+        [
+            (0.2, 0.28),
+            (0.35, 0.1),
+            (0.6, 0.08),
+            (0.75, 0.25),
+            (0.68, 0.45),
+            (0.4, 0.7),
+            (0.18, 0.9),
+            (0.5, 0.88),
+            (0.85, 0.9),
+        ]
+    ],
+    3: [
+        [
+            (0.2, 0.15),
+            (0.5, 0.07),
+            (0.75, 0.2),
+            (0.7, 0.4),
+            (0.45, 0.5),
+            (0.75, 0.6),
+            (0.78, 0.8),
+            (0.5, 0.93),
+            (0.2, 0.85),
+        ]
+    ],
+    4: [[(0.6, 0.08), (0.4, 0.4), (0.18, 0.65), (0.85, 0.65)], [(0.65, 0.35), (0.65, 0.93)]],
+    5: [
+        [
+            (0.78, 0.1),
+            (0.35, 0.1),
+            (0.28, 0.45),
+            (0.55, 0.4),
+            (0.78, 0.55),
+            (0.78, 0.78),
+            (0.5, 0.93),
+            (0.2, 0.85),
+        ]
+    ],
+    6: [
+        [
+            (0.7, 0.08),
+            (0.4, 0.3),
+            (0.25, 0.6),
+            (0.3, 0.85),
+            (0.5, 0.93),
+            (0.72, 0.8),
+            (0.7, 0.6),
+            (0.5, 0.5),
+            (0.28, 0.62),
+        ]
+    ],
+    7: [[(0.15, 0.1), (0.85, 0.1), (0.6, 0.5), (0.42, 0.92)]],
+    8: [
+        [
+            (0.5, 0.5),
+            (0.25, 0.33),
+            (0.3, 0.12),
+            (0.5, 0.07),
+            (0.7, 0.12),
+            (0.75, 0.33),
+            (0.5, 0.5),
+            (0.22, 0.7),
+            (0.3, 0.9),
+            (0.5, 0.95),
+            (0.7, 0.9),
+            (0.78, 0.7),
+            (0.5, 0.5),
+        ]
+    ],
+    9: [
+        [
+            (0.72, 0.3),
+            (0.55, 0.1),
+            (0.3, 0.15),
+            (0.25, 0.35),
+            (0.45, 0.5),
+            (0.7, 0.4),
+            (0.72, 0.3),
+            (0.68, 0.6),
+            (0.6, 0.93),
+        ]
+    ],
+}
+
+
+def catmull_rom(points, steps=12):
+    """A smooth curve through the points, as a dense list of (x, y)."""
+    p = np.array(points, dtype=float)
+    p = np.vstack([p[0], p, p[-1]])
+    curve = []
+    for i in range(1, len(p) - 2):
+        for t in np.linspace(0, 1, steps, endpoint=False):
+            t2, t3 = t * t, t * t * t
+            curve.append(
+                0.5
+                * (
+                    (2 * p[i])
+                    + (-p[i - 1] + p[i + 1]) * t
+                    + (2 * p[i - 1] - 5 * p[i] + 4 * p[i + 1] - p[i + 2]) * t2
+                    + (-p[i - 1] + 3 * p[i] - 3 * p[i + 1] + p[i + 2]) * t3
+                )
+            )
+    curve.append(p[-2])
+    return np.array(curve)
+
+
+def colours(rng):
+    """(ink, paper) as RGB tuples: dark on light mostly, sometimes light on dark or coloured."""
+    kind = rng.choice(["black-on-white", "blue-on-cream", "white-on-black", "chalk", "grey"])
+    return {
+        "black-on-white": ((20, 20, 25), (250, 250, 248)),
+        "blue-on-cream": ((30, 50, 160), (245, 235, 200)),
+        "white-on-black": ((245, 245, 245), (10, 10, 10)),
+        "chalk": ((225, 230, 220), (40, 70, 50)),
+        "grey": ((90, 90, 90), (215, 215, 215)),
+    }[kind]
+
+
+def save(image, label, family, n, rng):
+    fmt = FORMATS[n % len(FORMATS)]
+    mode = rng.choice(["L", "RGB", "RGB"]) if image.mode != "RGBA" else "RGBA"
+    if fmt in ("jpg", "bmp") and mode == "RGBA":
+        mode = "RGB"
+    if fmt == "bmp":  # uncompressed: keep these small and grey
+        mode = "L"
+        image.thumbnail((160, 160))
+    image = image.convert(mode)
+    options = {"quality": int(rng.integers(60, 95))} if fmt in ("jpg", "webp") else {}
+    image.save(OUT / f"{label}-{family}-{n:03d}.{fmt}", **options)
+
+
+def printed(rng, count_per_digit=14):
+    n = 0
+    for label in range(10):
+        for k in range(count_per_digit):
+            font_file = FONT_FILES[(label + k) % len(FONT_FILES)]
+            ink, paper = colours(rng)
+            width, height = int(rng.integers(40, 320)), int(rng.integers(40, 320))
+            size = int(min(width, height) * rng.uniform(0.35, 0.9))
+            transparent = rng.random() < 0.15
+            canvas = Image.new("RGBA", (width, height), (*paper, 0 if transparent else 255))
+            font = ImageFont.truetype(str(FONTS / font_file), size)
+            glyph = Image.new("RGBA", (size * 2, size * 2), (0, 0, 0, 0))
+            ImageDraw.Draw(glyph).text(
+                (size // 2, size // 4), str(label), font=font, fill=(*ink, 255)
+            )
+            glyph = glyph.crop(glyph.getbbox())
+            glyph = glyph.rotate(
+                rng.uniform(-10, 10), expand=True, resample=Image.Resampling.BICUBIC
+            )
+            fit = min(1.0, 0.95 * width / glyph.width, 0.95 * height / glyph.height)
+            if fit < 1.0:
+                glyph = glyph.resize(
+                    (max(1, int(glyph.width * fit)), max(1, int(glyph.height * fit)))
+                )
+            x = int(rng.integers(0, width - glyph.width + 1))
+            y = int(rng.integers(0, height - glyph.height + 1))
+            canvas.alpha_composite(glyph, (x, y))
+            if rng.random() < 0.3:
+                canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
+            save(canvas if transparent else canvas.convert("RGB"), label, "printed", n, rng)
+            n += 1
+
+
+def strokes(rng, count_per_digit=12):
+    n = 0
+    for label in range(10):
+        for _ in range(count_per_digit):
+            ink, paper = colours(rng)
+            side = int(rng.integers(60, 320))
+            canvas = Image.new("RGB", (side, side), paper)
+            draw = ImageDraw.Draw(canvas)
+            slant, squash = rng.uniform(-0.25, 0.25), rng.uniform(0.75, 1.1)
+            size = rng.uniform(0.45, 0.8)  # of the canvas; the rest is margin, placed at random
+            scale, offset = side * size, rng.uniform(0.05, 0.95 - size, size=2) * side
+            pen = max(2, int(side * rng.uniform(0.03, 0.09)))
+            for path in TEMPLATES[label]:
+                points = np.array(path) + rng.normal(0, 0.025, (len(path), 2))
+                curve = catmull_rom(points)
+                x = (curve[:, 0] - 0.5) * squash + 0.5 + slant * (0.5 - curve[:, 1])
+                xy = np.stack([x * scale + offset[0], curve[:, 1] * scale + offset[1]], axis=1)
+                draw.line([tuple(p) for p in xy], fill=ink, width=pen, joint="curve")
+                for end in (xy[0], xy[-1]):  # round pen ends
+                    draw.ellipse([*(end - pen / 2), *(end + pen / 2)], fill=ink)
+            save(canvas, label, "strokes", n, rng)
+            n += 1
+
+
+def scans(rng, count=150):
+    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
+        images, labels = mnist["x_test"], mnist["y_test"]
+    picks = rng.choice(len(images), count, replace=False)
+    for n, i in enumerate(picks):
+        ink, paper = colours(rng)
+        digit = Image.fromarray(images[i]).resize((28 * 8, 28 * 8), Image.Resampling.BICUBIC)
+        mask = np.asarray(digit, dtype=np.float32)[..., None] / 255.0
+        tile = (1 - mask) * np.array(paper) + mask * np.array(ink)
+        side = int(28 * 8 * rng.uniform(0.3, 1.0))
+        tile = Image.fromarray(tile.astype(np.uint8)).resize((side, side), Image.Resampling.LANCZOS)
+        page = Image.new(
+            "RGB", (int(side * rng.uniform(1.0, 2.0)), int(side * rng.uniform(1.0, 2.0))), paper
+        )
+        page.paste(
+            tile,
+            (
+                int(rng.integers(0, page.width - side + 1)),
+                int(rng.integers(0, page.height - side + 1)),
+            ),
+        )
+        noisy = np.asarray(page, dtype=np.float32) + rng.normal(
+            0, rng.uniform(0, 12), (page.height, page.width, 1)
+        )
+        page = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+        if rng.random() < 0.4:
+            page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.0)))
+        buffer = io.BytesIO()
+        page.save(buffer, "JPEG", quality=int(rng.integers(40, 90)))  # scanner JPEG artefacts
+        save(Image.open(buffer), int(labels[i]), "scans", n, rng)
+
+
+def photos(rng, count=6):
+    """Big camera-sized pictures: a small digit somewhere on a 2400x1800 sheet, lit unevenly."""
+    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
+        images, labels = mnist["x_test"], mnist["y_test"]
+    for n, i in enumerate(rng.choice(len(images), count, replace=False)):
+        light = np.linspace(0.75, 1.0, 2400)[None, :, None] * np.array([245.0, 240, 230])
+        sheet = np.broadcast_to(light, (1800, 2400, 3)).copy()
+        side = int(rng.integers(200, 700))
+        mask = (
+            np.asarray(
+                Image.fromarray(images[i]).resize((side, side), Image.Resampling.BICUBIC),
+                dtype=np.float32,
+            )
+            / 255
+        )
+        y, x = int(rng.integers(0, 1800 - side)), int(rng.integers(0, 2400 - side))
+        sheet[y : y + side, x : x + side] *= 1 - 0.85 * mask[..., None]
+        Image.fromarray(sheet.astype(np.uint8)).save(
+            OUT / f"{labels[i]}-photos-{n:03d}.jpg", quality=80
+        )
+
+
+def main():
+    OUT.mkdir(exist_ok=True)
+    for old in OUT.iterdir():
+        old.unlink()
+    rng = np.random.default_rng(2026)
+    printed(rng)
+    strokes(rng)
+    scans(rng)
+    photos(rng)
+    print(f"wrote {len(list(OUT.iterdir()))} images to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
