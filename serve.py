@@ -24,24 +24,38 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.port > 65535:
-        from digits import DigitsError
+    from digits import DigitsError
 
+    if args.port > 65535:
         raise DigitsError(f"--port {args.port}: a port is a number from 1 to 65535")
+    check_port_free(args.port)
+    from werkzeug.serving import make_server
+
     from digits.evaluation import load_model
     from digits.web import create_app
 
-    app = create_app(load_model(args.model))
-    print(f"serving {args.model} on http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
+    server = make_server("127.0.0.1", args.port, create_app(load_model(args.model)), threaded=True)
+    print(f"serving {args.model} on http://127.0.0.1:{args.port}/ (Ctrl-C stops)", flush=True)
     try:
-        app.run(host="127.0.0.1", port=args.port, debug=False, use_reloader=False)
-    except OSError as err:
-        from digits import DigitsError
-
-        raise DigitsError(
-            f"cannot listen on 127.0.0.1:{args.port}: {err.strerror or err}"
-        ) from None
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped")
     return 0
+
+
+def check_port_free(port):
+    """One clear line if the port is taken, rather than the web server's own two."""
+    import socket
+
+    from digits import DigitsError
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as err:
+            raise DigitsError(
+                f"cannot listen on 127.0.0.1:{port} ({err.strerror}); choose another --port"
+            ) from None
 
 
 if __name__ == "__main__":

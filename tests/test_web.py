@@ -1,0 +1,254 @@
+"""The drawing page: its HTTP endpoint, and the page itself in a real headless Chromium.
+
+The browser tests need Debian's chromium (`apt-get install chromium`) and the Python
+package playwright; without chromium they are skipped, except under CI, where they fail.
+
+    python tests/test_web.py OUT.png    # draws a 7 in the page and saves a screenshot
+"""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from digits.evaluation import load_model  # noqa: E402
+from digits.web import MAX_BODY, create_app  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEVEN = [[(60, 60), (220, 60), (130, 240)]]  # canvas coordinates of the pen strokes
+ONE = [[(140, 40), (140, 240)]]
+FOUR = [[(190, 240), (190, 40), (60, 170), (230, 170)]]
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app(load_model(ROOT / "models" / "cnn.keras"))
+
+
+def png_of(strokes, size=280, width=18):
+    image = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        draw.line(stroke, fill=0, width=width, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- endpoint
+
+
+def test_page_is_served(app):
+    response = app.test_client().get("/")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert b'<canvas id="pad"' in response.data
+
+
+@pytest.mark.parametrize("strokes, digit", [(SEVEN, 7), (ONE, 1), (FOUR, 4)])
+def test_a_drawn_digit_is_recognised(app, strokes, digit):
+    response = app.test_client().post("/predict", data=png_of(strokes), content_type="image/png")
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["digit"] == digit
+    assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-3
+    seen = np.array(answer["input"])
+    assert seen.shape == (28, 28) and seen.min() >= 0 and seen.max() <= 1
+
+
+ERRORS = {
+    "wrong content type": ("post", "/predict", b"hello", "text/plain", 415, "image/png"),
+    "body too large": ("post", "/predict", b"\x89PNG" + b"0" * MAX_BODY, "image/png", 413, ""),
+    "malformed PNG": ("post", "/predict", b"\x89PNG\r\n\x1a\nbroken", "image/png", 400, "drawing"),
+    "empty body": ("post", "/predict", b"", "image/png", 400, "no image"),
+    "blank drawing": ("post", "/predict", png_of([]), "image/png", 400, "no ink found"),
+    "wrong method": ("get", "/predict", None, None, 405, ""),
+    "unknown path": ("get", "/nothing-here", None, None, 404, ""),
+}
+
+
+@pytest.mark.parametrize("case", ERRORS)
+def test_bad_requests_get_a_json_4xx(app, case):
+    method, path, body, content_type, status, fragment = ERRORS[case]
+    client = app.test_client()
+    response = getattr(client, method)(path, data=body, content_type=content_type)
+    assert response.status_code == status
+    assert response.is_json and fragment in response.get_json()["error"]
+    # ...and the server keeps serving
+    good = client.post("/predict", data=png_of(SEVEN), content_type="image/png")
+    assert good.status_code == 200
+
+
+# --------------------------------------------------------------------- the real server
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+def test_live_server_answers_errors_and_keeps_serving(server):
+    request = urllib.request.Request(
+        f"{server}/predict", data=b"x" * (MAX_BODY + 1), headers={"Content-Type": "image/png"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413 and "error" in json.loads(refused.value.read())
+    request = urllib.request.Request(
+        f"{server}/predict", data=png_of(SEVEN), headers={"Content-Type": "image/png"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["digit"] == 7
+
+
+def test_serve_py_refuses_a_busy_port_in_one_line():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "serve.py", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+# ------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        message = "Debian's chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run installs it")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def draw(page, strokes):
+    """Draw with the mouse, as a person would: press, move in small steps, release."""
+    box = page.locator("#pad").bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=15)
+        page.mouse.up()
+
+
+def read_prediction(page, previous=None):
+    selector = (
+        "#prediction[data-digit]"
+        if previous is None
+        else f"#prediction:not([data-digit='{previous}'])"
+    )
+    page.wait_for_selector(selector, timeout=15000)
+    page.wait_for_function("document.querySelector('#prediction').dataset.digit !== undefined")
+    return int(page.get_attribute("#prediction", "data-digit"))
+
+
+@pytest.fixture
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 900, "height": 620})
+    page.goto(server)
+    yield page
+    page.close()
+
+
+def test_drawing_with_the_mouse_shows_the_digit(page):
+    draw(page, SEVEN)
+    assert read_prediction(page) == 7
+    assert "top" in page.get_attribute("#bar-7", "class")
+    page.click("#clear")
+    assert page.get_attribute("#prediction", "data-digit") is None
+    draw(page, ONE)
+    assert read_prediction(page) == 1
+
+
+def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
+    shot = tmp_path / "page.png"
+    assert page.locator("#pad").is_visible()
+    assert page.locator(".bar").count() == 10
+    draw(page, FOUR)
+    assert read_prediction(page) == 4
+    page.wait_for_function("document.querySelector('#bar-4 .fill').style.width !== '0.0%'")
+    page.screenshot(path=str(shot))
+    pixels = np.asarray(Image.open(shot).convert("RGB"))
+    assert pixels.shape[:2] == (620, 900)
+    # the winning bar is drawn in orange, and the 28x28 preview shows white ink on black
+    assert np.any(np.all(pixels == (0xD0, 0x62, 0x2A), axis=-1))
+    fill = float(page.evaluate("parseFloat(document.querySelector('#bar-4 .fill').style.width)"))
+    assert fill > 50
+    seen = page.evaluate(
+        "Array.from(document.getElementById('seen').getContext('2d').getImageData(0,0,28,28).data)"
+    )
+    assert max(seen[0::4]) == 255
+
+
+def main(out):
+    """Start the app, draw a 7 in Chromium and save a screenshot of the page to `out`."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    httpd = make_server(
+        "127.0.0.1", 0, create_app(load_model(ROOT / "models" / "cnn.keras")), threaded=True
+    )
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
+        )
+        page = browser.new_page(viewport={"width": 760, "height": 560})
+        page.goto(f"http://127.0.0.1:{httpd.server_port}")
+        draw(page, SEVEN)
+        read_prediction(page)
+        page.wait_for_timeout(300)
+        page.screenshot(path=out)
+        browser.close()
+    httpd.shutdown()
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "figures/drawing-page.png")
