@@ -85,17 +85,19 @@ def normalize_digit(grey, name="image"):
         raise DigitsError(f"{name}: expected a non-empty 2-D image of finite grey levels")
     grey = np.clip(grey, 0.0, 1.0)
 
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) > 0.5:
-        grey, border = 1.0 - grey, 1.0 - border
+    grey = light_ink_on_dark(grey)
+    border = edges(grey)
     background = float(np.median(border))
     ink_level = float(np.percentile(grey, 99.9))
     contrast = ink_level - background
     if contrast < MIN_CONTRAST:
         raise DigitsError(f"{name}: no ink found (the image is blank or has almost no contrast)")
-    ink = np.clip((grey - background) / contrast, 0.0, 1.0)
+    soft = np.clip((grey - background) / contrast, 0.0, 1.0)
     noise = 1.4826 * float(np.median(np.abs(border - background))) / contrast  # robust sigma
-    ink[ink < min(0.6, max(0.1, 5 * noise))] = 0.0
+    ink = np.where(soft < min(0.6, max(0.1, 5 * noise)), 0.0, soft).astype(np.float32)
+    ink = remove_ruled_lines(ink, soft)
+    if not ink.any():
+        raise DigitsError(f"{name}: no ink found apart from ruled lines")
 
     ink = crop_to_ink(ink)
     if max(ink.shape) > 4 * BOX:  # work at 4x the final size: enough detail, little cost
@@ -111,6 +113,86 @@ def normalize_digit(grey, name="image"):
     left = int(np.clip(round(FRAME / 2 - centre_x), 0, FRAME - small.shape[1]))
     frame[top : top + small.shape[0], left : left + small.shape[1]] = small
     return frame
+
+
+def edges(grey):
+    """The pixels along the image's four edges, which are mostly background."""
+    return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+
+
+def light_ink_on_dark(grey):
+    """Make the ink light on a dark background, as in MNIST, and even out uneven lighting.
+
+    Usually the image's edges are evenly lit paper: light edges mean dark ink, and the
+    image is simply inverted. When the edges vary a lot (a shadow across the page), the
+    ink is instead the minority that stands out from its surroundings, downwards for
+    dark ink; the light is then evened out by dividing by the local paper level (light
+    multiplies: ink and paper darken together), or for light ink by subtracting the
+    local background.
+    """
+    border = edges(grey)
+    low, high = np.percentile(border, [25, 75])
+    if high - low < 0.2:
+        return 1.0 - grey if np.median(border) > 0.5 else grey
+    residual = grey - local_level(grey, 50)
+    darker = np.clip(-residual - 0.05, 0, None).sum()
+    lighter = np.clip(residual - 0.05, 0, None).sum()
+    if darker > lighter:
+        paper = np.maximum(local_level(grey, 90), 1e-3)
+        return 1.0 - np.clip(grey / paper, 0.0, 1.0)
+    return np.clip(grey - local_level(grey, 10), 0.0, 1.0)
+
+
+def local_level(grey, percentile, grid=8):
+    """A smooth map of `grey`'s local level: the given percentile of each of about
+    grid x grid blocks, interpolated between block centres. With a high percentile
+    on dark ink (or a low one on light ink) it is the paper's level, shading and all,
+    as long as a stroke fills no whole block."""
+    height, width = grey.shape
+    block = max(4, -(-max(height, width) // grid))
+    rows, cols = -(-height // block), -(-width // block)
+    padded = np.pad(grey, ((0, rows * block - height), (0, cols * block - width)), mode="edge")
+    blocks = padded.reshape(rows, block, cols, block).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
+    level = np.percentile(blocks, percentile, axis=2).astype(np.float32)
+    smooth = Image.fromarray(level, mode="F").resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(smooth)
+
+
+def remove_ruled_lines(ink, soft, thickness=0.03):
+    """Erase the lines of ruled or squared paper, and bridge the gaps they leave in the digit.
+
+    A line is a thin band of rows (or columns) of which nine pixels in ten are at least
+    faintly inked in `soft`, the stretched image before noise was cut. Only in images big
+    enough to be a photo or scan (a 28x28 digit's bar can span it), and only bands
+    thinner than `thickness` of the image. Where ink continues on both sides of an erased
+    band, the band is filled from them, so a stroke crossing a line stays whole.
+    """
+    if min(ink.shape) < 64:
+        return ink
+    ink = ink.copy()
+    for axis in (0, 1):  # horizontal lines (bands of rows), then vertical ones
+        lined = np.percentile(soft, 10, axis=1 - axis) >= 0.08
+        bands = thin_bands(lined, max(2, int(thickness * ink.shape[axis])))
+        view = ink if axis == 0 else ink.T
+        for start, stop in bands:
+            view[start:stop] = 0.0
+            if start > 0 and stop < view.shape[0]:
+                view[start:stop] = np.minimum(view[start - 1], view[stop])
+    return ink
+
+
+def thin_bands(flags, limit):
+    """The runs of True in `flags` at most `limit` long, widened by one each side, as
+    (start, stop) pairs."""
+    bands, start = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            if i - start <= limit:
+                bands.append((max(0, start - 1), min(len(flags), i + 1)))
+            start = None
+    return bands
 
 
 def crop_to_ink(ink, stray=0.005):

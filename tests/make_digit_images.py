@@ -9,6 +9,8 @@ Three families, each file named <label>-<family>-<n>.<format>:
            jittered, slanted, in pens of different widths), as a person draws them
   scans    real handwriting, MNIST test digits, "printed" large as dark ink on paper, with
            paper tint, noise, blur and JPEG compression, somewhere on a bigger page
+  photos   small handwritten digits on 2400x1800 unevenly lit sheets
+  notebook handwriting on ruled or squared paper with a margin line, half of it in shadow
 All in PNG, JPEG, BMP, GIF and WebP; grey, RGB and RGBA. Seeded: the same files every run.
 """
 
@@ -298,6 +300,44 @@ def photos(rng, count=6):
         )
 
 
+def notebook(rng, count=30):
+    """Handwriting (MNIST test digits) in dark ink on ruled or squared paper, photographed
+    under uneven light: the lines and the shadow must not be taken for ink."""
+    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
+        images, labels = mnist["x_test"], mnist["y_test"]
+    for n, i in enumerate(rng.choice(len(images), count, replace=False)):
+        height, width = 300, 400
+        page = np.ones((height, width, 3)) * np.array([250.0, 249, 243])
+        spacing = int(rng.integers(18, 30))
+        for row in range(int(rng.integers(5, 20)), height, spacing):
+            page[row : row + 2] = [150, 180, 230]
+        if n % 3 == 0:  # squared paper
+            for col in range(int(rng.integers(5, 20)), width, spacing):
+                page[:, col : col + 2] = [150, 180, 230]
+        else:  # a red margin
+            page[:, 50:52] = [230, 120, 120]
+        side = int(rng.integers(90, 200))
+        mask = (
+            np.asarray(
+                Image.fromarray(images[i]).resize((side, side), Image.Resampling.BICUBIC),
+                dtype=np.float32,
+            )[..., None]
+            / 255
+        )
+        y, x = int(rng.integers(0, height - side)), int(rng.integers(60, width - side))
+        ink = np.array([30.0, 30, 70]) if rng.random() < 0.5 else np.array([20.0, 20, 20])
+        page[y : y + side, x : x + side] = (
+            page[y : y + side, x : x + side] * (1 - mask) + ink * mask
+        )
+        if n % 2 == 0:  # light falling off across the page
+            across = np.linspace(rng.uniform(0.35, 0.6), 1.0, width)[None, :, None]
+            down = np.linspace(rng.uniform(0.6, 1.0), 1.0, height)[:, None, None]
+            page = page * (across if rng.random() < 0.5 else across[:, ::-1]) * down
+        Image.fromarray(page.astype(np.uint8)).save(
+            OUT / f"{labels[i]}-notebook-{n:03d}.jpg", quality=80
+        )
+
+
 def main():
     OUT.mkdir(exist_ok=True)
     for old in OUT.iterdir():
@@ -307,6 +347,7 @@ def main():
     strokes(rng)
     scans(rng)
     photos(rng)
+    notebook(rng)
     print(f"wrote {len(list(OUT.iterdir()))} images to {OUT}")
 
 

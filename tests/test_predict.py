@@ -40,16 +40,17 @@ def test_normalisation_repeats_mnists_own_preparation(mnist):
 
 def test_own_test_set_is_classified_above_the_floor(cnn):
     """The images in tests/digit_images (made by tests/make_digit_images.py) are unlike MNIST:
-    printed fonts, pen strokes, scanned and photographed handwriting, in every format.
-    Measured with the shipped CNN: 98.3% overall; the floors leave a little room."""
+    printed fonts, pen strokes, scanned and photographed handwriting, handwriting on ruled
+    paper in shadow, in every format. Measured with the shipped CNN: 98.4% overall, each
+    family 96.7% or more; the floors leave a little room."""
     files = image_files([OWN_IMAGES])
-    assert len(files) > 400
+    assert len(files) > 440
     digits = np.stack([normalize_digit(load_image(f), str(f)) for f in files])
     predicted = predict_normalized(cnn, digits).argmax(axis=1)
     labels = np.array([int(f.name[0]) for f in files])
     families = np.array([f.name.split("-")[1] for f in files])
     assert np.mean(predicted == labels) >= 0.97
-    for family in ("printed", "strokes", "scans", "photos"):
+    for family in ("printed", "strokes", "scans", "photos", "notebook"):
         chosen = families == family
         assert np.mean(predicted[chosen] == labels[chosen]) >= 0.95, family
 
