@@ -70,11 +70,11 @@ def load_image(source, name=None):
 def normalize_digit(grey, name="image"):
     """2-D grey levels in [0, 1], any size and polarity -> a (28, 28) float32 MNIST-style digit.
 
-    1. Background and ink: the background is the level of the image's border; if it is
-       light, the image is inverted, so the ink is always light on dark as in MNIST.
+    1. Polarity and light: the ink is made light on a dark background, as in MNIST (see
+       light_ink_on_dark), and a shadow across the page is evened out.
     2. Contrast: levels are stretched so the background is 0 and the ink is 1; texture
        (paper grain, sensor and JPEG noise) under a threshold set by the border's own
-       noise is dropped.
+       noise is dropped, and so are the lines of ruled or squared paper.
     3. Crop to the ink, leaving out stray specks (the outermost 0.5% of the ink's mass).
     4. Scale its longest side to 20 pixels, keeping the aspect ratio, with area averaging;
        strokes that would end up much thinner than MNIST's pen are thickened first.

@@ -88,8 +88,9 @@ class TrainingState(keras.callbacks.Callback):
         self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds += time.perf_counter() - self._epoch_start
-        for key, value in logs.items():
+        seconds = time.perf_counter() - self._epoch_start
+        self.seconds += seconds
+        for key, value in {**logs, "epoch_seconds": seconds}.items():
             self.history.setdefault(key, []).append(float(value))
         if logs["val_accuracy"] > self.best_val_accuracy:
             self.best_epoch, self.best_val_accuracy = epoch + 1, float(logs["val_accuracy"])

@@ -27,3 +27,9 @@ def test_readme_results_table_is_the_one_the_report_command_prints():
     from digits.report import results_table
 
     assert results_table(ROOT / "models") in (ROOT / "README.md").read_text()
+
+
+def test_readme_benchmark_table_is_the_one_in_results():
+    results = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    table = results[results.index("| model |") :].split("\n\n")[0]
+    assert table in (ROOT / "README.md").read_text()
