@@ -70,8 +70,9 @@ def load_image(source, name=None):
 def normalize_digit(grey, name="image"):
     """2-D grey levels in [0, 1], any size and polarity -> a (28, 28) float32 MNIST-style digit.
 
-    1. Polarity and light: the ink is made light on a dark background, as in MNIST (see
-       light_ink_on_dark), and a shadow across the page is evened out.
+    1. Paper, polarity and light: a sheet photographed on a darker desk is cut out of
+       the photo (crop_to_page); the ink is made light on a dark background, as in MNIST,
+       and a shadow across the page is evened out (light_ink_on_dark).
     2. Contrast: levels are stretched so the background is 0 and the ink is 1; texture
        (paper grain, sensor and JPEG noise) under a threshold set by the border's own
        noise is dropped, and so are the lines of ruled or squared paper.
@@ -85,7 +86,7 @@ def normalize_digit(grey, name="image"):
         raise DigitsError(f"{name}: expected a non-empty 2-D image of finite grey levels")
     grey = np.clip(grey, 0.0, 1.0)
 
-    grey = light_ink_on_dark(grey)
+    grey = light_ink_on_dark(crop_to_page(grey))
     border = edges(grey)
     background = float(np.median(border))
     ink_level = float(np.percentile(grey, 99.9))
@@ -118,6 +119,43 @@ def normalize_digit(grey, name="image"):
 def edges(grey):
     """The pixels along the image's four edges, which are mostly background."""
     return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+
+
+def crop_to_page(grey):
+    """A photo of a sheet of paper lying on a darker desk: keep just the sheet.
+
+    Otherwise the dark surround reads as background and the whole bright sheet as one
+    huge stroke. A sheet is told from a light digit on a dark ground by being solid (it
+    fills 85% of its bounding box; a bold digit's strokes fill much less), sizeable, and
+    not a long bar.
+    """
+    if min(grey.shape) < 64:
+        return grey
+    surround, light = float(np.median(edges(grey))), float(np.percentile(grey, 99))
+    if light - surround < 0.3:
+        return grey
+    bright = (grey > (surround + light) / 2).astype(np.float32)
+    if bright.mean() < 0.08:
+        return grey
+    rows, cols = trimmed_extent(bright.sum(axis=1)), trimmed_extent(bright.sum(axis=0))
+    sheet = bright[rows[0] : rows[1] + 1, cols[0] : cols[1] + 1]
+    height, width = sheet.shape
+    sheet_like = (
+        sheet.mean() >= 0.85  # solid
+        and height >= 0.2 * grey.shape[0]
+        and width >= 0.2 * grey.shape[1]  # sizeable
+        and 1 / 3 <= height / width <= 3  # not a bar, such as a fat "1"
+        and sheet.size <= 0.95 * grey.size  # not the whole picture
+    )
+    if not sheet_like:
+        return grey
+    margin_y, margin_x = (
+        (rows[1] - rows[0]) // 30,
+        (cols[1] - cols[0]) // 30,
+    )  # past the sheet's edge
+    return grey[
+        rows[0] + margin_y : rows[1] + 1 - margin_y, cols[0] + margin_x : cols[1] + 1 - margin_x
+    ]
 
 
 def light_ink_on_dark(grey):
@@ -197,16 +235,17 @@ def thin_bands(flags, limit):
 
 def crop_to_ink(ink, stray=0.005):
     """The smallest box holding all but the outermost `stray` fraction of ink on each side."""
-
-    def extent(profile):
-        cumulative = np.cumsum(profile) / profile.sum()
-        first = int(np.searchsorted(cumulative, stray, side="right"))
-        last = int(np.searchsorted(cumulative, 1 - stray, side="left"))
-        return first, max(first, last)
-
-    top, bottom = extent(ink.sum(axis=1))
-    left, right = extent(ink.sum(axis=0))
+    top, bottom = trimmed_extent(ink.sum(axis=1), stray)
+    left, right = trimmed_extent(ink.sum(axis=0), stray)
     return ink[top : bottom + 1, left : right + 1]
+
+
+def trimmed_extent(profile, stray=0.005):
+    """First and last index of `profile` once `stray` of its mass is left off each end."""
+    cumulative = np.cumsum(profile) / profile.sum()
+    first = int(np.searchsorted(cumulative, stray, side="right"))
+    last = int(np.searchsorted(cumulative, 1 - stray, side="left"))
+    return first, max(first, last)
 
 
 def resize_longest_side(ink, side):

@@ -11,6 +11,7 @@ Three families, each file named <label>-<family>-<n>.<format>:
            paper tint, noise, blur and JPEG compression, somewhere on a bigger page
   photos   small handwritten digits on 2400x1800 unevenly lit sheets
   notebook handwriting on ruled or squared paper with a margin line, half of it in shadow
+  desk     a sheet with a handwritten digit, photographed lying on a dark desk
 All in PNG, JPEG, BMP, GIF and WebP; grey, RGB and RGBA. Seeded: the same files every run.
 """
 
@@ -338,6 +339,38 @@ def notebook(rng, count=30):
         )
 
 
+def desk(rng, count=20):
+    """A sheet of paper with one handwritten digit, photographed lying on a dark desk."""
+    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
+        images, labels = mnist["x_test"], mnist["y_test"]
+    for n, i in enumerate(rng.choice(len(images), count, replace=False)):
+        height, width = 360, 480
+        wood = np.array([rng.uniform(40, 110), rng.uniform(30, 80), rng.uniform(20, 60)])
+        photo = np.ones((height, width, 3)) * wood + rng.normal(0, 6, (height, width, 1))
+        sheet_h, sheet_w = int(rng.integers(180, 300)), int(rng.integers(200, 400))
+        sheet = np.ones((sheet_h, sheet_w, 3)) * np.array([245.0, 243, 236])
+        side = int(rng.integers(60, min(sheet_h, sheet_w) - 30))
+        mask = (
+            np.asarray(
+                Image.fromarray(images[i]).resize((side, side), Image.Resampling.BICUBIC),
+                dtype=np.float32,
+            )[..., None]
+            / 255
+        )
+        y, x = (
+            int(rng.integers(10, sheet_h - side - 10)),
+            int(rng.integers(10, sheet_w - side - 10)),
+        )
+        sheet[y : y + side, x : x + side] = (
+            sheet[y : y + side, x : x + side] * (1 - mask) + 30 * mask
+        )
+        top, left = int(rng.integers(0, height - sheet_h)), int(rng.integers(0, width - sheet_w))
+        photo[top : top + sheet_h, left : left + sheet_w] = sheet
+        Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).save(
+            OUT / f"{labels[i]}-desk-{n:03d}.jpg", quality=80
+        )
+
+
 def main():
     OUT.mkdir(exist_ok=True)
     for old in OUT.iterdir():
@@ -348,6 +381,7 @@ def main():
     scans(rng)
     photos(rng)
     notebook(rng)
+    desk(rng)
     print(f"wrote {len(list(OUT.iterdir()))} images to {OUT}")
 
 
