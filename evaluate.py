@@ -2,6 +2,7 @@
 
     python evaluate.py                            # models/mlp.keras
     python evaluate.py --model models/cnn.keras   # any .keras or .h5 model
+    python evaluate.py --model a.keras b.keras    # an ensemble: probabilities averaged
 
 Prints test loss and accuracy, precision, recall and F1 for each digit, the confusion
 matrix and the batch inference speed, and writes them all to JSON beside the model
@@ -10,20 +11,29 @@ matrix and the batch inference speed, and writes them all to JSON beside the mod
 
 from pathlib import Path
 
+import numpy as np
+
 from digits.cli import ArgumentParser, positive_int, run
 
 
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--model", default="models/mlp.keras", help="the .keras or .h5 model to evaluate"
+        "--model",
+        nargs="+",
+        default=["models/mlp.keras"],
+        metavar="PATH",
+        help="the .keras or .h5 model to evaluate; several are evaluated as one ensemble "
+        "that averages their probabilities",
     )
     parser.add_argument("--data", default=None, help="MNIST .npz file (default: data/mnist.npz)")
     parser.add_argument(
         "--limit", type=positive_int, help="evaluate on only the first N test images"
     )
     parser.add_argument(
-        "--output", help="JSON report path (default: beside the model, <name>.evaluation.json)"
+        "--output",
+        help="JSON report path (default: beside the model, <name>.evaluation.json; "
+        "for an ensemble, ensemble.evaluation.json beside the first model)",
     )
     return parser.parse_args(argv)
 
@@ -55,14 +65,22 @@ def main(argv=None):
     from digits.evaluation import images_per_second, load_model, predict, score
     from digits.files import write_json
 
-    model_path = Path(args.model)
-    output = Path(args.output) if args.output else model_path.with_suffix(".evaluation.json")
-    model = load_model(model_path)
+    paths = [Path(p) for p in args.model]
+    if args.output:
+        output = Path(args.output)
+    elif len(paths) == 1:
+        output = paths[0].with_suffix(".evaluation.json")
+    else:
+        output = paths[0].with_name("ensemble.evaluation.json")
+    models = [load_model(p) for p in paths]
     arrays = load_mnist(args.data or DEFAULT_PATH)
     x, y = arrays["x_test"][: args.limit], arrays["y_test"][: args.limit]
 
-    report = {"model": str(model_path), **score(predict(model, x), y)}
-    report["images_per_second"] = images_per_second(model, x)
+    # An ensemble averages its members' probabilities; one model is an ensemble of one.
+    probabilities = np.mean([predict(m, x) for m in models], axis=0)
+    report = {"model": str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]}
+    report.update(score(probabilities, y))
+    report["images_per_second"] = 1 / sum(1 / images_per_second(m, x) for m in models)
     print(format_report(report))
     write_json(output, report)
     print(f"\nwrote {output}")

@@ -169,3 +169,26 @@ def test_default_mlp_trained_on_full_mnist_reaches_98_2_percent(cli, tmp_path, m
         predict(load_model(model_path), mnist["x_test"]).argmax(axis=1) == mnist["y_test"]
     )
     assert accuracy >= 0.982, f"default MLP reached only {100 * accuracy:.2f}%"
+
+
+def test_several_models_are_evaluated_as_one_ensemble(cli, tmp_path):
+    import shutil
+
+    for name in ("a", "b"):
+        shutil.copy(ROOT / "models" / "cnn.keras", tmp_path / f"{name}.keras")
+    status, out, _ = cli(
+        evaluate.main,
+        "--model",
+        str(tmp_path / "a.keras"),
+        str(tmp_path / "b.keras"),
+        "--limit",
+        "2000",
+    )
+    assert status == 0
+    ensemble = json.loads((tmp_path / "ensemble.evaluation.json").read_text())
+    assert ensemble["model"] == [str(tmp_path / "a.keras"), str(tmp_path / "b.keras")]
+    status, _, _ = cli(evaluate.main, "--model", str(tmp_path / "a.keras"), "--limit", "2000")
+    single = json.loads((tmp_path / "a.evaluation.json").read_text())
+    # two copies of one model average to that model
+    assert ensemble["accuracy"] == single["accuracy"]
+    assert ensemble["confusion_matrix"] == single["confusion_matrix"]
