@@ -1,7 +1,7 @@
 """Train a network on MNIST and save it to models/.
 
     python train.py                    # the dense network (MLP): about 1 minute on a laptop CPU
-    python train.py --model cnn        # the convolutional network: about 2 minutes
+    python train.py --model cnn        # the convolutional network: under a minute
 
 Trains on 55,000 of the 60,000 training images and watches the other 5,000 (a fixed,
 seeded hold-out) to keep the weights of the best epoch. The test images are not used.
@@ -33,13 +33,14 @@ def parse_args(argv):
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        help="images per step (default: the model's recipe, %d)" % RECIPES["mlp"]["batch_size"],
+        help="images per step (default: the model's recipe, mlp %d, cnn %d)"
+        % (RECIPES["mlp"]["batch_size"], RECIPES["cnn"]["batch_size"]),
     )
     parser.add_argument(
         "--learning-rate",
         type=positive_float,
-        help="peak Adam learning rate, decayed to 0 (default: the model's recipe, mlp %g, cnn %g)"
-        % (RECIPES["mlp"]["learning_rate"], RECIPES["cnn"]["learning_rate"]),
+        help="peak Adam learning rate, then cosine decay to 0 (default: the model's recipe, "
+        "mlp %g, cnn %g)" % (RECIPES["mlp"]["learning_rate"], RECIPES["cnn"]["learning_rate"]),
     )
     parser.add_argument(
         "--seed", type=seed, default=0, help="random seed for weights, shuffling and dropout"
@@ -99,6 +100,8 @@ def main(argv=None):
             epochs=args.epochs or recipe["epochs"],
             batch_size=args.batch_size or recipe["batch_size"],
             learning_rate=args.learning_rate or recipe["learning_rate"],
+            warmup=recipe["warmup"],
+            label_smoothing=recipe["label_smoothing"],
             seed=args.seed,
             validation_size=args.validation_size,
             limit=args.limit,

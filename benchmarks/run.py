@@ -176,7 +176,7 @@ def cpu_description():
 
 def run(models, seeds, quick):
     arrays = load_mnist()
-    limit, epochs = (3000, 1) if quick else (None, None)
+    limit, epochs = (3000, 2) if quick else (None, None)
     x_test, y_test = (
         arrays["x_test"][: 1000 if quick else None],
         arrays["y_test"][: 1000 if quick else None],
@@ -290,7 +290,7 @@ def main(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="1 seed, 1 epoch, 3,000 training and 1,000 test images: a smoke run",
+        help="1 seed, 2 epochs, 3,000 training and 1,000 test images: a smoke run",
     )
     parser.add_argument(
         "--output",
