@@ -177,6 +177,18 @@ def colours(rng):
     }[kind]
 
 
+def mnist_test():
+    """MNIST's test images and labels: real handwriting, for the families built on it."""
+    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
+        return mnist["x_test"], mnist["y_test"]
+
+
+def ink_mask(digit, side):
+    """An MNIST digit scaled to side x side, as ink coverage in [0, 1] with a colour axis."""
+    big = Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC)
+    return np.asarray(big, dtype=np.float32)[..., None] / 255
+
+
 def save(image, label, family, n, rng):
     fmt = FORMATS[n % len(FORMATS)]
     mode = rng.choice(["L", "RGB", "RGB"]) if image.mode != "RGBA" else "RGBA"
@@ -248,13 +260,11 @@ def strokes(rng, count_per_digit=12):
 
 
 def scans(rng, count=150):
-    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
-        images, labels = mnist["x_test"], mnist["y_test"]
+    images, labels = mnist_test()
     picks = rng.choice(len(images), count, replace=False)
     for n, i in enumerate(picks):
         ink, paper = colours(rng)
-        digit = Image.fromarray(images[i]).resize((28 * 8, 28 * 8), Image.Resampling.BICUBIC)
-        mask = np.asarray(digit, dtype=np.float32)[..., None] / 255.0
+        mask = ink_mask(images[i], 28 * 8)
         tile = (1 - mask) * np.array(paper) + mask * np.array(ink)
         side = int(28 * 8 * rng.uniform(0.3, 1.0))
         tile = Image.fromarray(tile.astype(np.uint8)).resize((side, side), Image.Resampling.LANCZOS)
@@ -281,19 +291,12 @@ def scans(rng, count=150):
 
 def photos(rng, count=6):
     """Big camera-sized pictures: a small digit somewhere on a 2400x1800 sheet, lit unevenly."""
-    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
-        images, labels = mnist["x_test"], mnist["y_test"]
+    images, labels = mnist_test()
     for n, i in enumerate(rng.choice(len(images), count, replace=False)):
         light = np.linspace(0.75, 1.0, 2400)[None, :, None] * np.array([245.0, 240, 230])
         sheet = np.broadcast_to(light, (1800, 2400, 3)).copy()
         side = int(rng.integers(200, 700))
-        mask = (
-            np.asarray(
-                Image.fromarray(images[i]).resize((side, side), Image.Resampling.BICUBIC),
-                dtype=np.float32,
-            )
-            / 255
-        )
+        mask = ink_mask(images[i], side)[..., 0]
         y, x = int(rng.integers(0, 1800 - side)), int(rng.integers(0, 2400 - side))
         sheet[y : y + side, x : x + side] *= 1 - 0.85 * mask[..., None]
         Image.fromarray(sheet.astype(np.uint8)).save(
@@ -304,8 +307,7 @@ def photos(rng, count=6):
 def notebook(rng, count=30):
     """Handwriting (MNIST test digits) in dark ink on ruled or squared paper, photographed
     under uneven light: the lines and the shadow must not be taken for ink."""
-    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
-        images, labels = mnist["x_test"], mnist["y_test"]
+    images, labels = mnist_test()
     for n, i in enumerate(rng.choice(len(images), count, replace=False)):
         height, width = 300, 400
         page = np.ones((height, width, 3)) * np.array([250.0, 249, 243])
@@ -318,13 +320,7 @@ def notebook(rng, count=30):
         else:  # a red margin
             page[:, 50:52] = [230, 120, 120]
         side = int(rng.integers(90, 200))
-        mask = (
-            np.asarray(
-                Image.fromarray(images[i]).resize((side, side), Image.Resampling.BICUBIC),
-                dtype=np.float32,
-            )[..., None]
-            / 255
-        )
+        mask = ink_mask(images[i], side)
         y, x = int(rng.integers(0, height - side)), int(rng.integers(60, width - side))
         ink = np.array([30.0, 30, 70]) if rng.random() < 0.5 else np.array([20.0, 20, 20])
         page[y : y + side, x : x + side] = (
@@ -341,8 +337,7 @@ def notebook(rng, count=30):
 
 def desk(rng, count=20):
     """A sheet of paper with one handwritten digit, photographed lying on a dark desk."""
-    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
-        images, labels = mnist["x_test"], mnist["y_test"]
+    images, labels = mnist_test()
     for n, i in enumerate(rng.choice(len(images), count, replace=False)):
         height, width = 360, 480
         wood = np.array([rng.uniform(40, 110), rng.uniform(30, 80), rng.uniform(20, 60)])
@@ -350,13 +345,7 @@ def desk(rng, count=20):
         sheet_h, sheet_w = int(rng.integers(180, 300)), int(rng.integers(200, 400))
         sheet = np.ones((sheet_h, sheet_w, 3)) * np.array([245.0, 243, 236])
         side = int(rng.integers(60, min(sheet_h, sheet_w) - 30))
-        mask = (
-            np.asarray(
-                Image.fromarray(images[i]).resize((side, side), Image.Resampling.BICUBIC),
-                dtype=np.float32,
-            )[..., None]
-            / 255
-        )
+        mask = ink_mask(images[i], side)
         y, x = (
             int(rng.integers(10, sheet_h - side - 10)),
             int(rng.integers(10, sheet_w - side - 10)),
