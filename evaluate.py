@@ -11,8 +11,6 @@ matrix and the batch inference speed, and writes them all to JSON beside the mod
 
 from pathlib import Path
 
-import numpy as np
-
 from digits.cli import ArgumentParser, positive_int, run
 
 
@@ -62,7 +60,7 @@ def format_report(report):
 def main(argv=None):
     args = parse_args(argv)
     from digits.data import DEFAULT_PATH, load_mnist
-    from digits.evaluation import images_per_second, load_model, predict, score
+    from digits.evaluation import ensemble_probabilities, images_per_second, load_model, score
     from digits.files import write_json
 
     paths = [Path(p) for p in args.model]
@@ -76,8 +74,7 @@ def main(argv=None):
     arrays = load_mnist(args.data or DEFAULT_PATH)
     x, y = arrays["x_test"][: args.limit], arrays["y_test"][: args.limit]
 
-    # An ensemble averages its members' probabilities; one model is an ensemble of one.
-    probabilities = np.mean([predict(m, x) for m in models], axis=0)
+    probabilities = ensemble_probabilities(models, x)
     report = {"model": str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]}
     report.update(score(probabilities, y))
     report["images_per_second"] = 1 / sum(1 / images_per_second(m, x) for m in models)

@@ -17,9 +17,9 @@ import sys
 
 import numpy as np
 
+from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, run
 
-DEFAULT_MODEL = "models/cnn.keras"
 
 
 def parse_args(argv):

@@ -1,6 +1,6 @@
 """A web page to draw a digit on and watch the model read it.
 
-    python serve.py                      # http://127.0.0.1:8000, models/cnn.keras
+    python serve.py                      # http://127.0.0.1:8000, models/best.keras
     python serve.py --port 5000 --model models/mlp.keras
 
 Serves one page (a canvas to draw on with mouse or finger, the prediction, a bar chart
@@ -10,6 +10,7 @@ the same loading and normalisation as predict.py (digits.images). Listens on 127
 only. Stop it with Ctrl-C.
 """
 
+from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, positive_int, run
 
 
@@ -17,7 +18,7 @@ def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=positive_int, default=8000, help="port on 127.0.0.1")
     parser.add_argument(
-        "--model", default="models/cnn.keras", help="the .keras or .h5 model to use"
+        "--model", default=DEFAULT_MODEL, help="the .keras or .h5 model to use"
     )
     return parser.parse_args(argv)
 

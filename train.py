@@ -2,6 +2,7 @@
 
     python train.py                    # the dense network (MLP): about 1 minute on a laptop CPU
     python train.py --model cnn        # the convolutional network: under a minute
+    python train.py --model best       # the most accurate one: about 10 minutes on 2 cores
 
 Trains on 55,000 of the 60,000 training images and watches the other 5,000 (a fixed,
 seeded hold-out) to keep the weights of the best epoch. The test images are not used.
@@ -21,26 +22,30 @@ from digits.cli import ArgumentParser, positive_float, positive_int, run, seed
 from digits.models import MODEL_NAMES, RECIPES
 
 
+def recipe_defaults(key):
+    """'mlp 10, cnn 3, ...': each model's default `key`, for the help text."""
+    return ", ".join(f"{name} {recipe[key]:g}" for name, recipe in RECIPES.items())
+
+
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=MODEL_NAMES, default="mlp", help="which network")
     parser.add_argument(
         "--epochs",
         type=positive_int,
-        help="passes over the training images (default: the model's recipe, mlp %d, cnn %d)"
-        % (RECIPES["mlp"]["epochs"], RECIPES["cnn"]["epochs"]),
+        help="passes over the training images (default: the model's recipe, %s)"
+        % recipe_defaults("epochs"),
     )
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        help="images per step (default: the model's recipe, mlp %d, cnn %d)"
-        % (RECIPES["mlp"]["batch_size"], RECIPES["cnn"]["batch_size"]),
+        help="images per step (default: the model's recipe, %s)" % recipe_defaults("batch_size"),
     )
     parser.add_argument(
         "--learning-rate",
         type=positive_float,
         help="peak Adam learning rate, then cosine decay to 0 (default: the model's recipe, "
-        "mlp %g, cnn %g)" % (RECIPES["mlp"]["learning_rate"], RECIPES["cnn"]["learning_rate"]),
+        "%s)" % recipe_defaults("learning_rate"),
     )
     parser.add_argument(
         "--seed", type=seed, default=0, help="random seed for weights, shuffling and dropout"

@@ -29,15 +29,20 @@ print(json.dumps({"seconds": record["training_seconds"],
 """
 
 
-def run_once(model, epochs, limit, deterministic):
-    settings = {"model": model, "epochs": epochs, "limit": limit, "deterministic": deterministic}
+def run_child(code, settings):
+    """Run `code` in a fresh Python with `settings` as JSON in argv[1]; its last line, parsed."""
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(settings)],
+        [sys.executable, "-c", code, json.dumps(settings)],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def run_once(model, epochs, limit, deterministic):
+    settings = {"model": model, "epochs": epochs, "limit": limit, "deterministic": deterministic}
+    return run_child(CHILD, settings)
 
 
 def main(argv=None):

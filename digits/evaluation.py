@@ -88,6 +88,11 @@ def predict_normalized(model, digits, batch_size=1000):
     return model.predict(x, batch_size=batch_size, verbose=0)
 
 
+def ensemble_probabilities(models, images, batch_size=1000):
+    """The members' class probabilities, averaged: one model is an ensemble of one."""
+    return np.mean([predict(m, images, batch_size) for m in models], axis=0)
+
+
 def images_per_second(model, images, batch_size=1000, repeats=3):
     """Batch inference speed after a warm-up pass: the best of `repeats` timed passes."""
     x = prepare_images(images, model.input_shape[1:])

@@ -3,8 +3,8 @@
     python -m digits.report [MODELS_DIR]
 
 Prints one Markdown row per model that has both a training record (<name>.json) and an
-evaluation report (<name>.evaluation.json), so the numbers in README.md are never typed
-by hand.
+evaluation report (<name>.evaluation.json), and one for an ensemble that evaluate.py
+scored (ensemble.evaluation.json), so the numbers in README.md are never typed by hand.
 """
 
 import json
@@ -20,19 +20,50 @@ HEADER = (
 
 def results_table(models_dir="models"):
     rows = [HEADER]
-    for evaluation_path in sorted(Path(models_dir).glob("*.evaluation.json")):
+    evaluations = Path(models_dir).glob("*.evaluation.json")
+    for evaluation_path in sorted(evaluations, key=lambda p: p.name.split(".")[0]):
         record_path = evaluation_path.with_name(evaluation_path.name.replace(".evaluation", ""))
         if not record_path.is_file():
             continue
         record = json.loads(record_path.read_text())
         report = json.loads(evaluation_path.read_text())
         rows.append(
-            f"| `{record_path.stem}` | {record['parameters']:,} | {record['config']['epochs']} "
-            f"| {record['training_seconds']:.0f} s | {100 * record['best_val_accuracy']:.2f}% "
-            f"| **{100 * report['accuracy']:.2f}%** | {report['errors']} / {report['images']} "
-            f"| {report['images_per_second']:,.0f} images/s |"
+            row(
+                f"`{record_path.stem}`",
+                f"{record['parameters']:,}",
+                record["config"]["epochs"],
+                f"{record['training_seconds']:.0f} s",
+                f"{100 * record['best_val_accuracy']:.2f}%",
+                report,
+            )
+        )
+    ensemble = Path(models_dir) / "ensemble.evaluation.json"
+    if ensemble.is_file():
+        report = json.loads(ensemble.read_text())
+        members = [Path(member).name for member in report["model"]]
+        records = [
+            json.loads((Path(models_dir) / Path(m).with_suffix(".json")).read_text())
+            for m in members
+        ]
+        rows.append(
+            row(
+                "ensemble of " + ", ".join(f"`{Path(m).stem}`" for m in members),
+                f"{sum(r['parameters'] for r in records):,}",
+                "—",
+                f"{sum(r['training_seconds'] for r in records):.0f} s",
+                "—",
+                report,
+            )
         )
     return "\n".join(rows)
+
+
+def row(name, parameters, epochs, training_time, validation, report):
+    return (
+        f"| {name} | {parameters} | {epochs} | {training_time} | {validation} "
+        f"| **{100 * report['accuracy']:.2f}%** | {report['errors']} / {report['images']} "
+        f"| {report['images_per_second']:,.0f} images/s |"
+    )
 
 
 if __name__ == "__main__":

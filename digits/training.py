@@ -26,11 +26,11 @@ MODEL_SUFFIXES = (".keras", ".h5")
 
 
 def library_versions():
-    import tensorflow as tf  # already loaded under Keras, via digits.backend
-
+    """Versions of what trained a model: Keras's backend library under its own name."""
+    backend = keras.backend.backend()  # "tensorflow", or "jax" on the benchmark's GPU run
     return {
         "python": platform.python_version(),
-        "tensorflow": tf.__version__,
+        backend: __import__(backend).__version__,
         "keras": keras.__version__,
         "numpy": np.__version__,
         "h5py": h5py.__version__,
@@ -191,7 +191,7 @@ def train(
         "label_smoothing": label_smoothing,
         "optimizer": "adam",
         "seed": seed,
-        "deterministic": deterministic,
+        "deterministic": deterministic and keras.backend.backend() == "tensorflow",
         "training_images": len(x_fit),
         "validation_images": len(x_val),
         "validation_seed": VALIDATION_SEED,
@@ -205,9 +205,10 @@ def train(
         callbacks = [backup]
 
     keras.utils.set_random_seed(seed)
-    if deterministic:
+    if deterministic and keras.backend.backend() == "tensorflow":
         # TensorFlow has no public switch back; a process that wants both kinds of run
-        # must start the fast ones first.
+        # must start the fast ones first. (Other backends, used only by the benchmark on
+        # a GPU, run with their own defaults.)
         import tensorflow as tf  # already loaded under Keras, via digits.backend
 
         tf.config.experimental.enable_op_determinism()

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib.image
 import numpy as np
@@ -145,7 +146,7 @@ def test_train_evaluate_visualize_on_a_small_real_subset(cli, tmp_path):
         assert_png(path)
 
 
-@pytest.mark.parametrize("name, floor", [("mlp", 0.982), ("cnn", 0.990)])
+@pytest.mark.parametrize("name, floor", [("mlp", 0.982), ("cnn", 0.990), ("best", 0.995)])
 def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, floor):
     from digits.evaluation import predict
 
@@ -154,6 +155,27 @@ def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, f
     assert accuracy >= floor, f"{name}: {accuracy:.4f}"
     report = json.loads((ROOT / "models" / f"{name}.evaluation.json").read_text())
     # Another CPU may round a borderline image the other way, hence one or two images' slack.
+    assert abs(report["accuracy"] - accuracy) <= 2 / 10000
+
+
+def test_shipped_best_ensemble_matches_its_report(mnist):
+    from digits.evaluation import ensemble_probabilities
+
+    report = json.loads((ROOT / "models" / "ensemble.evaluation.json").read_text())
+    assert [Path(p).name for p in report["model"]] == [
+        "best.keras",
+        "best-seed1.keras",
+        "best-seed2.keras",
+    ]
+    members = [load_model(ROOT / "models" / Path(p).name) for p in report["model"]]
+    seeds = [
+        json.loads((ROOT / "models" / Path(p).with_suffix(".json").name).read_text())["seed"]
+        for p in report["model"]
+    ]
+    assert seeds == [0, 1, 2]
+    probabilities = ensemble_probabilities(members, mnist["x_test"])
+    accuracy = np.mean(probabilities.argmax(axis=1) == mnist["y_test"])
+    assert accuracy >= 0.995, f"ensemble: {accuracy:.4f}"
     assert abs(report["accuracy"] - accuracy) <= 2 / 10000
 
 

@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from digits import DEFAULT_MODEL  # noqa: E402
 from digits.evaluation import load_model  # noqa: E402
 from digits.web import MAX_BODY, create_app  # noqa: E402
 
@@ -34,7 +35,7 @@ FOUR = [[(190, 240), (190, 40), (60, 170), (230, 170)]]
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app(load_model(ROOT / "models" / "cnn.keras"))
+    return create_app(load_model(ROOT / DEFAULT_MODEL))
 
 
 def png_of(strokes, size=280, width=18):
@@ -232,7 +233,7 @@ def main(out):
     from werkzeug.serving import make_server
 
     httpd = make_server(
-        "127.0.0.1", 0, create_app(load_model(ROOT / "models" / "cnn.keras")), threaded=True
+        "127.0.0.1", 0, create_app(load_model(ROOT / DEFAULT_MODEL)), threaded=True
     )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     with sync_playwright() as playwright:
