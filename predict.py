@@ -21,7 +21,6 @@ from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, run
 
 
-
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of them")

@@ -17,9 +17,7 @@ from digits.cli import ArgumentParser, positive_int, run
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=positive_int, default=8000, help="port on 127.0.0.1")
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help="the .keras or .h5 model to use"
-    )
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the .keras or .h5 model to use")
     return parser.parse_args(argv)
 
 

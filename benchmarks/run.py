@@ -14,8 +14,8 @@ The references, written from their published descriptions:
                     Dropout 0.2 -> Dense 10; RMSprop, batch 128, 20 epochs, all 60,000
                     training images (the original watched the test set; we do not)
 and this project's mlp, cnn and best, trained by digits.training.train with their recipes.
-The seeds of `best` are also scored as one ensemble (averaged probabilities, exactly as
-evaluate.py scores several models).
+The seeds of `best` are also scored as one ensemble (their probabilities averaged by the
+same function evaluate.py uses for several models).
 
 Runs are interleaved (seed 0 of every model, then seed 1, ...), so a slow spell of the
 machine falls on all of them. Each trained model reads the test set once, at the end.
@@ -37,7 +37,7 @@ import numpy as np
 
 from digits.backend import keras
 from digits.data import load_mnist, one_hot, prepare_images
-from digits.evaluation import ensemble_probabilities, images_per_second, predict
+from digits.evaluation import average_probabilities, images_per_second, predict
 from digits.models import RECIPES
 from digits.training import library_versions, save_model, train
 
@@ -159,7 +159,7 @@ def forward_flops(model):
 
 
 def cpu_description():
-    """The CPU's name, cores, clock, and its fp32 peak with the assumption it rests on."""
+    """The CPU's name, and its fp32 peak worked out from cores and clock, with how."""
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
 
@@ -178,16 +178,24 @@ def cpu_description():
     wide = "avx512f" in flags and vendor != "AuthenticAMD"
     per_cycle = 2 * 2 * (16 if wide else 8) if ("fma" in flags or wide) else 8
     nominal = cores * mhz * 1e6 * per_cycle
-    measured = matmul_rate()
+    note = f"{cores} cores x {mhz / 1000:.2f} GHz x {per_cycle} fp32 FLOP/cycle"
+    return f"{name} ({vendor})", nominal, note
+
+
+def peak_rate(gpu, nominal, nominal_note):
+    """The FLOP/s the training rates are set beside, and how it was found."""
+    if gpu:
+        return (
+            gpu_matmul_rate(),
+            "measured by a 4096x4096 float32 matrix product through Keras on the GPU",
+        )
     # The cores may run above the clock /proc/cpuinfo reports; then a plain matrix product
     # beats the "peak" worked out from it, and the measured rate is the honest ceiling.
-    peak = max(nominal, measured)
-    note = (
-        f"the higher of {nominal / 1e9:.0f} ({cores} cores x {mhz / 1000:.2f} GHz x "
-        f"{per_cycle} fp32 FLOP/cycle) and {measured / 1e9:.0f}, measured by a "
-        f"2048x2048 float32 matrix product in numpy"
+    measured = matmul_rate()
+    return max(nominal, measured), (
+        f"the higher of {nominal / 1e9:.0f} ({nominal_note}) and {measured / 1e9:.0f}, "
+        f"measured by a 2048x2048 float32 matrix product in numpy"
     )
-    return f"{name} ({vendor})", peak, note
 
 
 def accelerator():
@@ -245,16 +253,15 @@ def run(models, seeds, quick, save=None, command=None):
         arrays["y_test"][: 1000 if quick else None],
     )
     runs = {name: [] for name in models}
-    best_models = []  # scored together at the end, as one ensemble
+    best_probabilities = []  # the seeds of best, scored together at the end as one ensemble
     for seed in range(seeds):
         for name in models:
             trainer = train_reference if name in REFERENCES else train_ours
             model, result = trainer(name, arrays, seed, epochs=epochs, limit=limit)
-            result["test_accuracy"] = float(
-                np.mean(predict(model, x_test).argmax(axis=1) == y_test)
-            )
+            probabilities = predict(model, x_test)
+            result["test_accuracy"] = float(np.mean(probabilities.argmax(axis=1) == y_test))
             if name == "best":
-                best_models.append(model)
+                best_probabilities.append(probabilities)
             if seed == 0:
                 result["images_per_second"] = images_per_second(model, x_test)
                 result["parameters"] = model.count_params()
@@ -269,8 +276,8 @@ def run(models, seeds, quick, save=None, command=None):
                 f"test accuracy {100 * result['test_accuracy']:.2f}%",
                 flush=True,
             )
-    if best_models:
-        ensemble = ensemble_probabilities(best_models, x_test)
+    if best_probabilities:
+        ensemble = average_probabilities(best_probabilities)
         runs["best"][0]["ensemble_accuracy"] = float(np.mean(ensemble.argmax(axis=1) == y_test))
     return runs
 
@@ -404,11 +411,9 @@ def main(argv=None):
 
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy(args.mixed_precision)
-    cpu, peak, peak_note = cpu_description()
+    cpu, nominal, nominal_note = cpu_description()
     gpu = accelerator()
-    if gpu:
-        peak = gpu_matmul_rate()
-        peak_note = "measured by a 4096x4096 float32 matrix product through Keras on the GPU"
+    peak, peak_note = peak_rate(gpu, nominal, nominal_note)
     started = time.strftime("%Y-%m-%d %H:%M")
     print(
         f"benchmark{' (quick)' if args.quick else ''}: {', '.join(args.models)}, {seeds} seed(s) "

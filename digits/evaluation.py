@@ -90,7 +90,12 @@ def predict_normalized(model, digits, batch_size=1000):
 
 def ensemble_probabilities(models, images, batch_size=1000):
     """The members' class probabilities, averaged: one model is an ensemble of one."""
-    return np.mean([predict(m, images, batch_size) for m in models], axis=0)
+    return average_probabilities([predict(m, images, batch_size) for m in models])
+
+
+def average_probabilities(members):
+    """An ensemble's class probabilities from its members' (each (N, 10)): their mean."""
+    return np.mean(members, axis=0)
 
 
 def images_per_second(model, images, batch_size=1000, repeats=3):

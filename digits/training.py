@@ -176,6 +176,8 @@ def train(
     """
     if epochs < 1 or batch_size < 1 or learning_rate <= 0:
         raise DigitsError("epochs and batch size must be at least 1, learning rate above 0")
+    # Other backends, used only by the benchmark on a GPU, run with their own defaults.
+    deterministic = deterministic and keras.backend.backend() == "tensorflow"
     x, y = arrays["x_train"], arrays["y_train"]
     if limit is not None:
         x, y = x[:limit], y[:limit]
@@ -191,7 +193,7 @@ def train(
         "label_smoothing": label_smoothing,
         "optimizer": "adam",
         "seed": seed,
-        "deterministic": deterministic and keras.backend.backend() == "tensorflow",
+        "deterministic": deterministic,
         "training_images": len(x_fit),
         "validation_images": len(x_val),
         "validation_seed": VALIDATION_SEED,
@@ -205,10 +207,9 @@ def train(
         callbacks = [backup]
 
     keras.utils.set_random_seed(seed)
-    if deterministic and keras.backend.backend() == "tensorflow":
+    if deterministic:
         # TensorFlow has no public switch back; a process that wants both kinds of run
-        # must start the fast ones first. (Other backends, used only by the benchmark on
-        # a GPU, run with their own defaults.)
+        # must start the fast ones first.
         import tensorflow as tf  # already loaded under Keras, via digits.backend
 
         tf.config.experimental.enable_op_determinism()
