@@ -6,6 +6,7 @@ package playwright; without chromium they are skipped, except under CI, where th
     python tests/test_web.py OUT.png    # draws a 7 in the page and saves a screenshot
 """
 
+import contextlib
 import io
 import json
 import os
@@ -13,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -94,8 +96,9 @@ def test_bad_requests_get_a_json_4xx(app, case):
 # --------------------------------------------------------------------- the real server
 
 
-@pytest.fixture(scope="module")
-def server(app):
+@contextlib.contextmanager
+def serving(app):
+    """Serve `app` on a free local port in a thread, for the length of a `with`: its address."""
     from werkzeug.serving import make_server
 
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
@@ -103,6 +106,23 @@ def server(app):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    with serving(app) as address:
+        yield address
+
+
+class SlowModel:
+    """The shipped model, answering a second late: a slow machine or a busy server."""
+
+    def __init__(self, model):
+        self.model, self.input_shape = model, model.input_shape
+
+    def __call__(self, x, training=False):
+        time.sleep(1)
+        return self.model(x, training=training)
 
 
 def test_live_server_answers_errors_and_keeps_serving(server):
@@ -207,6 +227,21 @@ def test_drawing_with_the_mouse_shows_the_digit(page):
     assert read_prediction(page) == 1
 
 
+def test_an_answer_that_arrives_after_clear_is_dropped(browser):
+    slow = create_app(SlowModel(load_model(ROOT / DEFAULT_MODEL)))
+    with serving(slow) as address:
+        page = browser.new_page(viewport={"width": 900, "height": 620})
+        page.goto(address)
+        with page.expect_response("**/predict") as answered:
+            draw(page, SEVEN)  # the strokes ask for a prediction, due a second later
+            page.click("#clear")
+        assert answered.value.ok  # the answer came, for a drawing no longer there
+        page.wait_for_timeout(200)
+        assert page.get_attribute("#prediction", "data-digit") is None
+        assert page.text_content("#prediction") == "Draw something…"
+        page.close()
+
+
 def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
     shot = tmp_path / "page.png"
     assert page.locator("#pad").is_visible()
@@ -232,9 +267,7 @@ def main(out):
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
-    httpd = make_server(
-        "127.0.0.1", 0, create_app(load_model(ROOT / DEFAULT_MODEL)), threaded=True
-    )
+    httpd = make_server("127.0.0.1", 0, create_app(load_model(ROOT / DEFAULT_MODEL)), threaded=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
