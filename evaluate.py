@@ -1,6 +1,6 @@
 """Report a saved model's accuracy on the 10,000 MNIST test images.
 
-    python evaluate.py                            # models/mlp.keras
+    python evaluate.py                            # models/accurate.keras, the most accurate
     python evaluate.py --model models/cnn.keras   # any .keras or .h5 model
     python evaluate.py --model a.keras b.keras    # an ensemble: probabilities averaged
 
@@ -11,6 +11,7 @@ matrix and the batch inference speed, and writes them all to JSON beside the mod
 
 from pathlib import Path
 
+from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, positive_int, run
 
 
@@ -19,7 +20,7 @@ def parse_args(argv):
     parser.add_argument(
         "--model",
         nargs="+",
-        default=["models/mlp.keras"],
+        default=[DEFAULT_MODEL],
         metavar="PATH",
         help="the .keras or .h5 model to evaluate; several are evaluated as one ensemble "
         "that averages their probabilities",
@@ -60,8 +61,10 @@ def format_report(report):
 def main(argv=None):
     args = parse_args(argv)
     from digits.data import DEFAULT_PATH, load_mnist
-    from digits.evaluation import ensemble_probabilities, images_per_second, load_model, score
     from digits.files import write_json
+    from digits.inference import ensemble_probabilities, images_per_second
+    from digits.metrics import score
+    from digits.store import load_model
 
     paths = [Path(p) for p in args.model]
     if args.output:

@@ -37,8 +37,9 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     from digits import DigitsError
-    from digits.evaluation import load_model, predict_normalized
-    from digits.images import image_files, load_image, normalize_digit
+    from digits.images import image_files, load_image
+    from digits.inference import answer
+    from digits.store import load_model
 
     files = image_files(args.images)
     if not files:
@@ -51,28 +52,27 @@ def main(argv=None):
             if not path.is_file():
                 raise DigitsError(f"{path}: no such file")
             original = load_image(path)
-            digit = normalize_digit(original, name=str(path))
+            result = answer(model, original, name=str(path))
         except DigitsError as err:
             print(f"error: {err}", file=sys.stderr)
             failures += 1
             continue
-        probabilities = predict_normalized(model, digit[None])[0]
-        top = np.argsort(-probabilities)[:3]
         if args.json:
             print(
                 json.dumps(
                     {
                         "path": str(path),
-                        "digit": int(top[0]),
-                        "confidence": float(probabilities[top[0]]),
-                        "probabilities": [round(float(p), 6) for p in probabilities],
+                        "digit": result["digit"],
+                        "confidence": result["confidence"],
+                        "probabilities": [round(p, 6) for p in result["probabilities"]],
                     }
                 )
             )
         else:
-            guesses = ", ".join(f"{d} {100 * probabilities[d]:.1f}%" for d in top)
-            print(f"{path}: {top[0]} ({100 * probabilities[top[0]]:.1f}%)   top 3: {guesses}")
-        shown.append((path, original, digit, int(top[0]), float(probabilities[top[0]])))
+            top = np.argsort(-np.array(result["probabilities"]))[:3]
+            guesses = ", ".join(f"{d} {100 * result['probabilities'][d]:.1f}%" for d in top)
+            print(f"{path}: {result['digit']} ({100 * result['confidence']:.1f}%)   top 3: {guesses}")
+        shown.append((path, original, result["input"], result["digit"], result["confidence"]))
 
     if args.show_input and shown:
         from digits.plots import model_inputs

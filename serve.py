@@ -1,6 +1,6 @@
 """A web page to draw a digit on and watch the model read it.
 
-    python serve.py                      # http://127.0.0.1:8000, models/best.keras
+    python serve.py                      # http://127.0.0.1:8000, models/accurate.keras
     python serve.py --port 5000 --model models/mlp.keras
 
 Serves one page (a canvas to draw on with mouse or finger, the prediction, a bar chart
@@ -30,7 +30,7 @@ def main(argv=None):
     check_port_free(args.port)
     from werkzeug.serving import make_server
 
-    from digits.evaluation import load_model
+    from digits.store import load_model
     from digits.web import create_app
 
     server = make_server("127.0.0.1", args.port, create_app(load_model(args.model)), threaded=True)

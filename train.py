@@ -2,15 +2,17 @@
 
     python train.py                    # the dense network (MLP): about 1 minute on a laptop CPU
     python train.py --model cnn        # the convolutional network: under a minute
-    python train.py --model best       # the most accurate one: about 10 minutes on 2 cores
+    python train.py --model accurate   # the most accurate one: about 10 minutes on 2 cores
 
 Trains on 55,000 of the 60,000 training images and watches the other 5,000 (a fixed,
 seeded hold-out) to keep the weights of the best epoch. The test images are not used.
 Writes models/<name>.keras and, beside it, models/<name>.json: the configuration,
-seed, library versions, data checksum, per-epoch history and training time.
+seed, library versions, data checksum, per-epoch history and training time. The model
+takes raw 28x28 images (0-255): keras.models.load_model(path).predict(images) is enough.
 
 Each finished epoch is saved in models/.<name>.resume/ until the model is written, so
 after Ctrl-C, SIGTERM or a crash the same command resumes from the last finished epoch.
+A second run on the same output while one is running is refused.
 """
 
 import shlex
@@ -90,13 +92,22 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     from digits.data import DEFAULT_PATH, load_mnist
-    from digits.training import check_output_path, save_model, state_folder, train
+    from digits.store import check_output_path
+    from digits.training import one_run_per_output
 
     output = args.output or f"models/{args.model}.keras"
     check_output_path(output)
-    recipe = RECIPES[args.model]
     arrays = load_mnist(args.data or DEFAULT_PATH)
-    progress = state_folder(output)
+    with one_run_per_output(output):
+        return train_and_save(args, argv, arrays, output)
+
+
+def train_and_save(args, argv, arrays, output):
+    from digits.store import save_model
+    from digits.training import progress_folder, train
+
+    recipe = RECIPES[args.model]
+    progress = progress_folder(output)
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         model, record = train(
@@ -107,6 +118,7 @@ def main(argv=None):
             learning_rate=args.learning_rate or recipe["learning_rate"],
             warmup=recipe["warmup"],
             label_smoothing=recipe["label_smoothing"],
+            augment=recipe["augment"],
             seed=args.seed,
             validation_size=args.validation_size,
             limit=args.limit,
@@ -131,7 +143,8 @@ def main(argv=None):
     print(
         f"best validation accuracy {100 * record['best_val_accuracy']:.2f}% at epoch "
         f"{record['best_epoch']}, {record['training_seconds']:.0f} s of training{resumed}; "
-        f"saved {', '.join(map(str, written))}"
+        f"saved {', '.join(map(str, written))}\n"
+        f"test it with: python evaluate.py --model {output}"
     )
     return 0
 

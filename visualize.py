@@ -1,6 +1,6 @@
 """Draw a saved model's results on the MNIST test images as PNG files.
 
-    python visualize.py                            # models/mlp.keras -> figures/mlp-*.png
+    python visualize.py                            # models/accurate.keras -> figures/accurate-*.png
     python visualize.py --model models/cnn.keras   # -> figures/cnn-*.png
 
 Writes four pictures into figures/ (or --output-dir), named after the model file:
@@ -15,14 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, positive_int, run
 
 
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--model", default="models/mlp.keras", help="the .keras or .h5 model to draw"
-    )
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the .keras or .h5 model to draw")
     parser.add_argument("--data", default=None, help="MNIST .npz file (default: data/mnist.npz)")
     parser.add_argument("--output-dir", default="figures", help="folder for the PNG files")
     parser.add_argument("--count", type=positive_int, default=40, help="digits per grid")
@@ -46,8 +45,9 @@ def main(argv=None):
     args = parse_args(argv)
     from digits import plots
     from digits.data import DEFAULT_PATH, load_mnist
-    from digits.evaluation import confusion_matrix, load_model, predict
-    from digits.files import read_record, record_path
+    from digits.inference import predict
+    from digits.metrics import confusion_matrix
+    from digits.store import load_model, read_record, record_path
 
     model_path = Path(args.model)
     model = load_model(model_path)

@@ -1,12 +1,23 @@
-"""Shared code for the MNIST scripts: data, models, training, evaluation and plots.
+"""Shared code for the MNIST scripts, one module per concern:
 
-The top-level scripts (train.py, evaluate.py, visualize.py) are thin command-line
-front ends over this package. Importing it loads no data and starts no training.
+data        MNIST on disk: the IDX reader, data/mnist.npz, the validation hold-out
+models      the networks and their training recipes
+training    training a model, resumably, one run per output file
+store       saving a model with its JSON record, and loading it safely
+inference   class probabilities for images, and the answer for one picture
+metrics     accuracy, per-digit precision/recall/F1, confusion matrix
+images      reading people's pictures and preparing them the way MNIST's digits were
+plots, report, web, files, cli, backend: pictures, the README table, the drawing page,
+atomic writes, the command line, importing Keras quietly
+
+The top-level scripts are thin command-line front ends over this package. Importing it
+loads no data and starts no training.
 """
 
-# The model predict.py and serve.py read your digits with unless given --model: the most
-# accurate on MNIST's test set and on tests/digit_images.
-DEFAULT_MODEL = "models/best.keras"
+# The model every script that uses one reads unless given --model: the most accurate on
+# MNIST's test set and on tests/digit_images (train.py's own default is the MLP, which
+# trains in about a minute).
+DEFAULT_MODEL = "models/accurate.keras"
 
 
 class DigitsError(Exception):
@@ -14,3 +25,8 @@ class DigitsError(Exception):
 
     The command-line scripts print it as one line on stderr and exit with status 2.
     """
+
+
+class DigitsWarning(UserWarning):
+    """Something the user should know that does not stop the work; the scripts print it as
+    one line on stderr, 'warning: ...'."""

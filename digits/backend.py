@@ -4,12 +4,6 @@ TensorFlow writes a few notices (oneDNN, CPU features) straight to file descript
 while it loads, before its own logging is set up, so TF_CPP_MIN_LOG_LEVEL cannot hide
 them all. Modules here import Keras as `from digits.backend import keras`; anything else
 TensorFlow writes while loading, such as a real warning or error, is passed on.
-
-It also sizes TensorFlow's thread pools: one op at a time, each using every core this
-process may run on, which suits these small sequential networks. On the 2-core reference
-machine `python -m benchmarks.threads` measured it at x0.94 the median epoch time of
-TensorFlow's own choice, within the noise: with either, some epochs take twice as long as
-others there.
 """
 
 import os
@@ -42,17 +36,4 @@ def _import_keras_quietly():
     return keras
 
 
-def _size_thread_pools():
-    import tensorflow as tf  # already loaded under Keras
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-        tf.config.threading.set_intra_op_parallelism_threads(cores or 0)
-    except RuntimeError:  # TensorFlow already started elsewhere in this process: keep its pools
-        pass
-
-
 keras = _import_keras_quietly()
-if keras.backend.backend() == "tensorflow":
-    _size_thread_pools()

@@ -6,6 +6,7 @@ wrong and what to do, and exit status 2. No traceback.
 
 import argparse
 import sys
+import warnings
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -64,6 +65,7 @@ def run(main):
     """Call main() and exit with its status; a DigitsError becomes one line and exit 2."""
     from digits import DigitsError
 
+    warnings.showwarning = _one_line_warning
     try:
         sys.exit(main())
     except DigitsError as err:
@@ -75,3 +77,16 @@ def run(main):
     except KeyboardInterrupt:
         print("interrupted; nothing was saved", file=sys.stderr)
         sys.exit(130)
+
+
+_show_warning = warnings.showwarning
+
+
+def _one_line_warning(message, category, *args, **kwargs):
+    """The project's own warnings as one line, 'warning: ...'; others as Python prints them."""
+    from digits import DigitsWarning
+
+    if issubclass(category, DigitsWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _show_warning(message, category, *args, **kwargs)

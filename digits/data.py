@@ -1,4 +1,4 @@
-"""MNIST on disk and in memory: the IDX reader, data/mnist.npz, and preprocessing.
+"""MNIST on disk and in memory: the IDX reader, data/mnist.npz, and the validation hold-out.
 
 The repository carries MNIST as data/mnist.npz, in the layout that
 keras.datasets.mnist.load_data() returns. To rebuild it from the four original IDX
@@ -190,22 +190,7 @@ def load_mnist(path=DEFAULT_PATH, download=download_mnist):
     return arrays
 
 
-# ---------------------------------------------------------------------- preprocessing
-
-
-def prepare_images(x, input_shape):
-    """uint8 images (N, 28, 28) -> float32 in [0, 1], shaped for a model's input.
-
-    `input_shape` is the model's input shape without the batch axis: (784,) for a dense
-    network, (28, 28, 1) for a convolutional one.
-    """
-    return to_model_input(np.asarray(x).astype("float32") / 255.0, input_shape)
-
-
-def to_model_input(images, input_shape):
-    """Images already scaled to [0, 1], (N, 28, 28) -> float32 shaped for the model's input."""
-    images = np.asarray(images, dtype="float32")
-    return images.reshape((len(images), *input_shape))
+# -------------------------------------------------------------------- for training
 
 
 def one_hot(y):

@@ -1,9 +1,9 @@
 """Writing files so that a crash or Ctrl-C never leaves a half-written one in place."""
 
 import contextlib
-import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -38,27 +38,25 @@ def atomic_output(path):
             tmp.unlink(missing_ok=True)
 
 
-def sha256_of(path):
-    """SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def record_path(model_path):
-    """models/mlp.keras -> models/mlp.json, the training record train.py writes beside it."""
-    return Path(model_path).with_suffix(".json")
-
-
-def read_record(model_path):
-    """The training record beside a model, or None if there is none or it is unreadable."""
+@contextlib.contextmanager
+def atomic_directory(path):
+    """atomic_output for a folder (a SavedModel): yield a path beside `path` for the block
+    to create, then swap it in for whatever stood at `path`; on failure, remove it."""
+    path = Path(path)
+    tmp = None
     try:
-        record = json.loads(record_path(model_path).read_text())
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)) / "new"
+        yield tmp
+        if path.exists():
+            old = tmp.parent / "old"
+            os.replace(path, old)  # two renames: the folder is whole at every moment but one
+        os.replace(tmp, path)
+    except OSError as err:
+        raise DigitsError(f"cannot write {path}: {err.strerror or err}") from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp.parent, ignore_errors=True)
 
 
 def _umask():

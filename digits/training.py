@@ -1,82 +1,75 @@
 """Training a model on the training images, watching the held-out validation images.
 
-train() returns the trained model and a record of how it was made; save_model()
-writes both, the record as JSON beside the model. The test images are never used here.
+train() returns the trained model and a record of how it was made; digits.store saves
+both. The test images are never used here. A run keeps its progress in a folder beside
+its output (resumable_run) so that an interrupted run resumes where it stopped, and
+holds a lock there so that a second run on the same output is refused while it lasts.
 """
 
 import contextlib
+import fcntl
 import json
-import logging
+import os
 import platform
 import shutil
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import h5py
-import matplotlib
 import numpy as np
 
 from digits import DigitsError
 from digits.backend import keras
-from digits.data import VALIDATION_SEED, array_checksum, one_hot, prepare_images, split_validation
-from digits.files import atomic_output, record_path, sha256_of, write_json
-from digits.models import build_model
-
-MODEL_SUFFIXES = (".keras", ".h5")
+from digits.data import VALIDATION_SEED, array_checksum, one_hot, split_validation
+from digits.files import atomic_output, write_json
+from digits.models import augmentation, build_model
 
 
 def library_versions():
     """Versions of what trained a model: Keras's backend library under its own name."""
     backend = keras.backend.backend()  # "tensorflow", or "jax" on the benchmark's GPU run
-    return {
+    versions = {
         "python": platform.python_version(),
         backend: __import__(backend).__version__,
         "keras": keras.__version__,
-        "numpy": np.__version__,
-        "h5py": h5py.__version__,
-        "matplotlib": matplotlib.__version__,
     }
-
-
-def check_output_path(path):
-    """Fail before training, not after, if the model could not be saved at `path`."""
-    path = Path(path)
-    if path.suffix not in MODEL_SUFFIXES:
-        raise DigitsError(f"--output {path}: the file name must end in .keras or .h5")
-    if path.is_dir():
-        raise DigitsError(
-            f"--output {path} is a directory; give a file name such as {path}/mlp.keras"
-        )
-    parent = next((p for p in path.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise DigitsError(f"--output {path}: {parent} is a file, not a directory")
+    for package in ("numpy", "h5py", "matplotlib"):
+        with contextlib.suppress(PackageNotFoundError):
+            versions[package] = version(package)
+    return versions
 
 
 class TrainingState(keras.callbacks.Callback):
-    """Keeps the per-epoch history and the best epoch's weights, and puts those back at the end.
+    """The per-epoch history and seconds of a run, and what a resumed run needs of it.
 
     Keras's BackupAndRestore saves what the next epoch needs (weights, optimizer state,
-    epoch counter); this saves the rest of a run (the history of the epochs before, the
-    best weights so far, the seconds spent) into `folder`, so that a resumed run ends with
-    the same kind of record as an uninterrupted one. Every file is written atomically.
+    epoch counter) and EarlyStopping(restore_best_weights=True) keeps the best epoch's
+    weights; with a `folder`, this saves the rest (the history of the epochs before, the
+    best epoch and its weights, the seconds spent) after every epoch, atomically, and
+    hands the best epoch back to `best` when a run resumes, so that a resumed run ends
+    with the same weights and record as an uninterrupted one.
     """
 
-    def __init__(self, config, folder=None):
+    def __init__(self, config, best, folder=None):
         super().__init__()
-        self.config = config
+        self.config, self.best = config, best
         self.folder = Path(folder) if folder else None
-        self.history, self.best_epoch, self.best_val_accuracy, self.seconds = {}, None, -1.0, 0.0
-        self.best_weights, self.resumed_at = None, None
+        self.history, self.seconds, self.resumed_at, self.saved_best = {}, 0.0, None, None
 
     def load(self):
         """Read the saved state; return the configuration that run was started with."""
         state = json.loads((self.folder / "state.json").read_text())
         self.history, self.seconds = state["history"], state["seconds"]
-        self.best_epoch, self.best_val_accuracy = state["best_epoch"], state["best_val_accuracy"]
-        if self.best_epoch is not None:
+        if state["best_epoch"] is not None:
             with np.load(self.folder / "best.weights.npz", allow_pickle=False) as saved:
-                self.best_weights = [saved[f"w{i}"] for i in range(len(saved.files))]
+                weights = [saved[f"w{i}"] for i in range(len(saved.files))]
+            self.saved_best = (state["best_epoch"], state["best_val_accuracy"], weights)
         return state["config"]
+
+    def on_train_begin(self, logs=None):
+        if self.saved_best:  # after EarlyStopping's own on_train_begin has reset it
+            epoch, accuracy, weights = self.saved_best
+            self.best.best_epoch, self.best.best, self.best.best_weights = epoch - 1, accuracy, weights
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.resumed_at is None:
@@ -92,37 +85,64 @@ class TrainingState(keras.callbacks.Callback):
         self.seconds += seconds
         for key, value in {**logs, "epoch_seconds": seconds}.items():
             self.history.setdefault(key, []).append(float(value))
-        if logs["val_accuracy"] > self.best_val_accuracy:
-            self.best_epoch, self.best_val_accuracy = epoch + 1, float(logs["val_accuracy"])
-            self.best_weights = self.model.get_weights()
-            if self.folder:
-                with atomic_output(self.folder / "best.weights.npz") as tmp:
-                    np.savez(tmp, **{f"w{i}": w for i, w in enumerate(self.best_weights)})
         if self.folder:
-            write_json(self.folder / "state.json", self.to_json())
+            if self.best.best_epoch == epoch:  # EarlyStopping has just taken these weights
+                with atomic_output(self.folder / "best.weights.npz") as tmp:
+                    np.savez(tmp, **{f"w{i}": w for i, w in enumerate(self.best.best_weights)})
+            write_json(self.folder / "state.json", {"config": self.config, **self.summary()})
 
-    def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
-
-    def to_json(self):
+    def summary(self):
+        best_epoch = self.best.best_epoch + 1 if self.best.best_weights is not None else None
         return {
-            "config": self.config,
             "history": self.history,
-            "best_epoch": self.best_epoch,
-            "best_val_accuracy": self.best_val_accuracy,
+            "best_epoch": best_epoch,
+            "best_val_accuracy": float(self.best.best) if best_epoch else None,
             "seconds": self.seconds,
         }
 
 
-def open_state(folder, config, resume):
+def progress_folder(model_path):
+    """models/mlp.keras -> models/.mlp.resume/, where a run keeps its progress and its lock."""
+    path = Path(model_path)
+    return path.with_name(f".{path.stem}.resume")
+
+
+@contextlib.contextmanager
+def one_run_per_output(model_path):
+    """Hold a lock on `model_path`'s output for the length of a `with`, or refuse at once.
+
+    The lock is the operating system's (flock), held on an open file: it goes away with
+    the process that held it, so a crashed or killed run never leaves it stuck.
+    """
+    path = Path(model_path)
+    lock = path.with_name(f".{path.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise DigitsError(
+                f"another train.py (pid {handle.read().strip() or '?'}) is writing {path}; "
+                f"wait for it to finish, or give this run another --output"
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+
+
+def resumable_run(folder, config, resume, best):
     """A TrainingState for a run with `config`, resuming what `folder` holds if it matches.
 
     resume: None resumes a matching interrupted run if there is one, True insists on one,
     False discards any.
     """
     folder = Path(folder)
-    state = TrainingState(config, folder)
+    state = TrainingState(config, best, folder)
     backup_made = (folder / "keras" / "training_metadata.json").is_file()
     if resume is False or not backup_made or not (folder / "state.json").is_file():
         if resume:
@@ -157,6 +177,7 @@ def train(
     learning_rate,
     warmup=0.0,
     label_smoothing=0.0,
+    augment=False,
     seed=0,
     validation_size=5000,
     limit=None,
@@ -168,11 +189,12 @@ def train(
     """Train model `name` on MNIST `arrays` (from load_mnist); return (model, record).
 
     `limit` keeps only the first N training images, for quick smoke runs. The weights
-    returned are those of the epoch with the best validation accuracy. With `state_dir`,
-    every finished epoch is saved there, and a run that was interrupted resumes from its
-    last finished epoch (see open_state for `resume`). `deterministic` makes the same
-    seed give bit-identical weights (on this project's CPU at no measurable cost: see
-    benchmarks/determinism.py).
+    returned are those of the epoch with the best validation accuracy. `augment` trains
+    on randomly moved digits (models.augmentation), which the returned model does not
+    contain. With `state_dir`, every finished epoch is saved there, and a run that was
+    interrupted resumes from its last finished epoch (see resumable_run for `resume`).
+    `deterministic` makes the same seed give bit-identical weights (on this project's CPU
+    at no measurable cost: see benchmarks/determinism.py).
     """
     if epochs < 1 or batch_size < 1 or learning_rate <= 0:
         raise DigitsError("epochs and batch size must be at least 1, learning rate above 0")
@@ -191,6 +213,7 @@ def train(
         if warmup
         else "cosine decay to 0",
         "label_smoothing": label_smoothing,
+        "augment": augment,
         "optimizer": "adam",
         "seed": seed,
         "deterministic": deterministic,
@@ -199,10 +222,15 @@ def train(
         "validation_seed": VALIDATION_SEED,
         "limit": limit,
     }
+    # Keeps the weights of the epoch with the best validation accuracy, and puts them back
+    # at the end (patience = epochs: it never stops a run early).
+    best = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True
+    )
     if state_dir is None:
-        state, callbacks = TrainingState(config), []
+        state, callbacks = TrainingState(config, best), []
     else:
-        state = open_state(state_dir, config, resume)
+        state = resumable_run(state_dir, config, resume, best)
         backup = keras.callbacks.BackupAndRestore(Path(state_dir) / "keras", double_checkpoint=True)
         callbacks = [backup]
 
@@ -214,7 +242,8 @@ def train(
 
         tf.config.experimental.enable_op_determinism()
     model = build_model(name)
-    shape = model.input_shape[1:]
+    # Augmentation wraps the model for training only: the model itself stays inference layers.
+    trainer = keras.Sequential([augmentation(), model], name=f"{name}_augmented") if augment else model
     steps = epochs * int(np.ceil(len(x_fit) / batch_size))
     # Cosine decay to zero over the whole run: a few points of accuracy for free
     # compared with a constant rate. With `warmup`, the rate first climbs from a tenth of
@@ -226,20 +255,24 @@ def train(
         warmup_target=learning_rate if warm else None,
         warmup_steps=warm,
     )
-    model.compile(
+    trainer.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"],
     )
-    model.fit(
-        prepare_images(x_fit, shape),
+    trainer.fit(
+        x_fit,
         one_hot(y_fit),
         batch_size=batch_size,
         epochs=epochs,
-        validation_data=(prepare_images(x_val, shape), one_hot(y_val)),
-        callbacks=[*callbacks, state],
+        validation_data=(x_val, one_hot(y_val)),
+        # Keras's backup of an epoch is written first (a run stopped while `state` records
+        # it resumes after it all the same), and `best` takes an epoch's weights before
+        # `state` saves them.
+        callbacks=[*callbacks, best, state],
         verbose=verbose,
     )
+    summary = state.summary()
     record = {
         "model": name,
         "seed": seed,
@@ -247,47 +280,11 @@ def train(
         "parameters": model.count_params(),
         "data_sha256": array_checksum(arrays),
         "versions": library_versions(),
-        "history": state.history,
-        "best_epoch": state.best_epoch,
-        "best_val_accuracy": state.best_val_accuracy,
-        "training_seconds": round(state.seconds, 2),
+        "history": summary["history"],
+        "best_epoch": summary["best_epoch"],
+        "best_val_accuracy": summary["best_val_accuracy"],
+        "training_seconds": round(summary["seconds"], 2),
         "resumed_at_epoch": state.resumed_at + 1 if state.resumed_at else None,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return model, record
-
-
-def state_folder(model_path):
-    """models/mlp.keras -> models/.mlp.resume/, where an unfinished run keeps its progress."""
-    path = Path(model_path)
-    return path.with_name(f".{path.stem}.resume")
-
-
-@contextlib.contextmanager
-def _no_legacy_format_warning():
-    """Keras warns that .h5 is a legacy format; whoever asked for .h5 knows."""
-    logger = logging.getLogger("absl")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def save_model(model, record, path, h5_copy=False):
-    """Write the model (and an .h5 copy if asked) and its JSON record, each atomically."""
-    path = Path(path)
-    check_output_path(path)
-    targets = [path] + ([path.with_suffix(".h5")] if h5_copy and path.suffix != ".h5" else [])
-    # Saved without the optimizer's state, which would triple the file for no use:
-    # evaluation and prediction need only the weights.
-    bare = build_model(record["model"])
-    bare.set_weights(model.get_weights())
-    for target in targets:
-        with atomic_output(target) as tmp, _no_legacy_format_warning():
-            bare.save(tmp)
-    # The checksums let load_model notice a model file that changed after it was written.
-    record = {**record, "files": {t.name: sha256_of(t) for t in targets}}
-    write_json(record_path(path), record)
-    return targets

@@ -11,8 +11,8 @@ from flask import Flask, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from digits import DigitsError
-from digits.evaluation import predict_normalized
-from digits.images import load_image, normalize_digit
+from digits.images import load_image
+from digits.inference import answer
 
 MAX_BODY = 512 * 1024  # a 280x280 drawing is a few kilobytes; this leaves room, not abuse
 STATIC = Path(__file__).resolve().parent / "static"
@@ -34,16 +34,11 @@ def create_app(model):
         if not body:
             return error(400, "the request has no image in it")
         try:
-            digit = normalize_digit(load_image(io.BytesIO(body), name="drawing"), name="drawing")
+            result = answer(model, load_image(io.BytesIO(body), name="drawing"), name="drawing")
         except DigitsError as err:
             return error(400, str(err))
-        probabilities = predict_normalized(model, digit[None])[0]
-        return jsonify(
-            digit=int(probabilities.argmax()),
-            confidence=float(probabilities.max()),
-            probabilities=[float(p) for p in probabilities],
-            input=[[round(float(v), 3) for v in row] for row in digit],
-        )
+        result["input"] = [[round(float(v), 3) for v in row] for row in result["input"]]
+        return jsonify(result)
 
     @app.errorhandler(HTTPException)
     def http_error(err):

@@ -176,18 +176,7 @@ def test_missing_file_without_internet_says_both_ways_to_get_it(tmp_path):
     assert "git checkout" in message and "import-idx" in message
 
 
-# ---------------------------------------------------------------------- preprocessing
-
-
-def test_prepare_images_scales_to_unit_range_for_both_input_shapes():
-    x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8).repeat(14, 1).repeat(14, 2)
-    flat = data.prepare_images(x, (784,))
-    image = data.prepare_images(x, (28, 28, 1))
-    assert flat.shape == (1, 784) and image.shape == (1, 28, 28, 1)
-    assert flat.dtype == np.float32 and image.dtype == np.float32
-    assert flat.min() == 0.0 and flat.max() == 1.0
-    assert image[0, 0, 0, 0] == 0.0 and image[0, 0, 14, 0] == 1.0
-    assert np.isclose(image[0, 14, 0, 0], 0.2) and np.isclose(image[0, 14, 14, 0], 0.4)
+# ------------------------------------------------------------------------ for training
 
 
 def test_one_hot():

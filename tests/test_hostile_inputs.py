@@ -192,8 +192,9 @@ def test_nonsense_flags(cli, tmp_path, case):
     assert_clean_failure(cli, script, argv, fragment, tmp_path, [])
 
 
-def test_a_model_file_changed_after_training_is_caught(cli, tmp_path):
-    """A flipped byte that the archive format cannot see: the record's checksum does."""
+def test_a_model_file_changed_after_training_is_evaluated_with_a_warning(cli, tmp_path):
+    """A model whose file is not the one its record describes (here: a retrained model in
+    place of the .h5 that train.py wrote) is still evaluated; one line says so."""
     status, _, _ = cli(
         train.main,
         "--limit",
@@ -206,14 +207,13 @@ def test_a_model_file_changed_after_training_is_caught(cli, tmp_path):
         str(tmp_path / "m.h5"),
     )
     assert status == 0
-    raw = bytearray((tmp_path / "m.h5").read_bytes())
-    raw[-100] ^= 0x01
-    (tmp_path / "m.h5").write_bytes(bytes(raw))
+    keras.models.load_model(tmp_path / "m.h5").save(tmp_path / "m.h5")
     status, _, err = cli(
         evaluate.main, "--model", str(tmp_path / "m.h5"), "--output", str(tmp_path / "r.json")
     )
-    assert status == 2 and "has changed since train.py wrote it" in err
-    assert not (tmp_path / "r.json").exists()
+    assert status == 0 and err.count("\n") == 1
+    assert "warning:" in err and "m.json describes another file than" in err
+    assert (tmp_path / "r.json").exists()
 
 
 # ------------------------------------------------------------------ property-based
@@ -246,14 +246,3 @@ def test_idx_reader_reads_back_any_well_formed_file(code, shape, draw):
     parsed = data.parse_idx(raw)
     assert parsed.shape == tuple(shape) and parsed.dtype.isnative
     assert parsed.astype(dtype).tobytes() == values.tobytes()
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.integers(1, 5), st.data())
-def test_prepare_images_always_gives_unit_range_float32(n, draw):
-    pixels = draw.draw(st.binary(min_size=n * 784, max_size=n * 784))
-    images = np.frombuffer(pixels, dtype=np.uint8).reshape(n, 28, 28)
-    for shape in ((784,), (28, 28, 1)):
-        x = data.prepare_images(images, shape)
-        assert x.shape == (n, *shape) and x.dtype == np.float32
-        assert np.all((x >= 0) & (x <= 1))

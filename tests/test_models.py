@@ -1,51 +1,89 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digits import DigitsError
-from digits.backend import keras
-from digits.data import prepare_images
-from digits.models import MODEL_NAMES, RECIPES, build_model
+from digits.models import MODEL_NAMES, RECIPES, augmentation, build_model
+
+RANDOM_LAYERS = ("RandomRotation", "RandomZoom", "RandomTranslation")
+MODELS = {name: build_model(name) for name in ("mlp", "cnn")}  # built once for the property test
 
 
-@pytest.mark.parametrize(
-    "name, input_shape", [("mlp", (784,)), ("cnn", (28, 28, 1)), ("best", (28, 28, 1))]
-)
-def test_models_map_images_to_ten_probabilities(name, input_shape):
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_models_take_raw_images_and_give_ten_probabilities(name):
     model = build_model(name)
-    assert model.input_shape == (None, *input_shape)
+    assert model.input_shape == (None, 28, 28)
     assert model.output_shape == (None, 10)
-    x = prepare_images(
-        np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8), input_shape
-    )
-    probabilities = np.asarray(model(x, training=False))
+    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    probabilities = model.predict(images, verbose=0)  # uint8, as MNIST stores it
     assert probabilities.shape == (5, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    # uint8 or float pixel values 0-255 are the same input
+    np.testing.assert_allclose(model.predict(images.astype(np.float32), verbose=0), probabilities)
+
+
+@pytest.mark.parametrize("name, shape", [("mlp", (784,)), ("cnn", (28, 28, 1)), ("accurate", (28, 28, 1))])
+def test_first_layers_scale_to_unit_range_and_reshape(name, shape):
+    x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8).repeat(14, 1).repeat(14, 2)
+    model = build_model(name)
+    rescale, reshape = model.layers[:2]
+    assert type(rescale).__name__ == "Rescaling"
+    scaled = np.asarray(reshape(rescale(x.astype(np.float32))))
+    assert scaled.shape == (1, *shape) and scaled.dtype == np.float32
+    image = scaled.reshape(1, 28, 28)
+    assert image.min() == 0.0 and image.max() == 1.0
+    assert image[0, 0, 0] == 0.0 and image[0, 0, 14] == 1.0
+    assert np.isclose(image[0, 14, 0], 0.2) and np.isclose(image[0, 14, 14], 0.4)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 5), st.data())
+def test_first_layers_give_unit_range_float32_for_any_image(n, draw):
+    pixels = draw.draw(st.binary(min_size=n * 784, max_size=n * 784))
+    images = np.frombuffer(pixels, dtype=np.uint8).reshape(n, 28, 28).astype(np.float32)
+    for name, shape in (("mlp", (784,)), ("cnn", (28, 28, 1))):
+        rescale, reshape = MODELS[name].layers[:2]
+        x = np.asarray(reshape(rescale(images)))
+        assert x.shape == (n, *shape) and x.dtype == np.float32
+        assert np.all((x >= 0) & (x <= 1))
 
 
 def test_mlp_is_dense_relu_dropout():
     kinds = [type(layer).__name__ for layer in build_model("mlp").layers]
-    assert kinds == ["Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert kinds == [
+        "Rescaling", "Flatten", "Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense"
+    ]
 
 
-def test_best_augments_only_in_training():
-    model = build_model("best")
-    x = prepare_images(
-        np.random.default_rng(1).integers(0, 256, (8, 28, 28), dtype=np.uint8), (28, 28, 1)
-    )
-    augmentation = keras.Sequential(model.layers[:3])
-    kinds = {type(layer).__name__ for layer in augmentation.layers}
-    assert kinds == {"RandomRotation", "RandomZoom", "RandomTranslation"}
-    np.testing.assert_array_equal(augmentation(x, training=False), x)
-    moved = np.asarray(augmentation(x, training=True))
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_models_hold_inference_layers_only(name):
+    kinds = {type(layer).__name__ for layer in build_model(name).layers}
+    assert not kinds & set(RANDOM_LAYERS)
+
+
+def test_augmentation_moves_digits_only_in_training():
+    move = augmentation()
+    x = np.random.default_rng(1).integers(0, 256, (8, 28, 28)).astype(np.float32)
+    kinds = {type(layer).__name__ for layer in move.layers}
+    assert set(RANDOM_LAYERS) <= kinds
+    np.testing.assert_array_equal(move(x, training=False), x)
+    moved = np.asarray(move(x, training=True))
     assert moved.shape == x.shape and not np.allclose(moved, x)
     # what moves in from beyond the edges is black background, not reflected ink
-    assert np.asarray(augmentation(np.ones_like(x), training=True)).min() == 0
+    assert np.asarray(move(np.full_like(x, 255), training=True)).min() == 0
+
+
+def test_only_the_accurate_recipe_augments():
+    assert {name for name, recipe in RECIPES.items() if recipe["augment"]} == {"accurate"}
 
 
 def test_every_model_has_a_recipe():
-    assert set(MODEL_NAMES) == set(RECIPES) == {"mlp", "cnn", "best"}
+    assert set(MODEL_NAMES) == set(RECIPES) == {"mlp", "cnn", "accurate"}
 
 
 def test_unknown_model_name_lists_the_choices():
-    with pytest.raises(DigitsError, match="unknown model 'resnet'; choose one of: mlp, cnn, best"):
+    with pytest.raises(
+        DigitsError, match="unknown model 'resnet'; choose one of: mlp, cnn, accurate"
+    ):
         build_model("resnet")

@@ -14,7 +14,8 @@ from PIL import Image
 
 import predict
 from digits import DEFAULT_MODEL, DigitsError
-from digits.evaluation import load_model, predict_normalized
+from digits.inference import predict as probabilities_of
+from digits.store import load_model
 from digits.images import crop_to_page, image_files, load_image, normalize_digit
 
 OWN_IMAGES = Path(__file__).resolve().parent / "digit_images"
@@ -43,12 +44,12 @@ def test_own_test_set_is_classified_above_the_floor(shipped):
     """The images in tests/digit_images (made by tests/make_digit_images.py) are unlike MNIST:
     printed fonts, pen strokes, scanned and photographed handwriting, handwriting on ruled
     paper in shadow, a sheet on a dark desk, in every format. Measured with the default model
-    (best): 98.7% overall, each family 95.8% or more (cnn: 97.6%, also 95.8% or more); the
+    (accurate): 98.7% overall, each family 95.8% or more (cnn: 97.6%, also 95.8% or more); the
     floors leave a little room."""
     files = image_files([OWN_IMAGES])
     assert len(files) > 460
     digits = np.stack([normalize_digit(load_image(f), str(f)) for f in files])
-    predicted = predict_normalized(shipped, digits).argmax(axis=1)
+    predicted = probabilities_of(shipped, 255 * digits).argmax(axis=1)
     labels = np.array([int(f.name[0]) for f in files])
     families = np.array([f.name.split("-")[1] for f in files])
     assert np.mean(predicted == labels) >= 0.97

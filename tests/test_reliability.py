@@ -13,8 +13,8 @@ from conftest import ROOT
 import train
 from digits import DigitsError
 from digits.backend import keras
-from digits.evaluation import load_model
-from digits.training import open_state, state_folder
+from digits.store import load_model
+from digits.training import one_run_per_output, progress_folder, resumable_run
 from digits.training import train as train_model
 
 SHORT = {
@@ -109,13 +109,13 @@ def test_interrupted_training_resumes_from_the_last_finished_epoch(tmp_path, sig
     child = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    wait_for_epochs(state_folder(output) / "state.json", 2, child)
+    wait_for_epochs(progress_folder(output) / "state.json", 2, child)
     child.send_signal(sig)
     _, err = child.communicate(timeout=60)
     assert child.returncode == status
     assert "run the same command again to resume" in err
     assert not output.exists(), "an interrupted run must not write a model"
-    done = len(json.loads((state_folder(output) / "state.json").read_text())["history"]["loss"])
+    done = len(json.loads((progress_folder(output) / "state.json").read_text())["history"]["loss"])
     assert 2 <= done < 8
 
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -126,11 +126,15 @@ def test_interrupted_training_resumes_from_the_last_finished_epoch(tmp_path, sig
     assert record["resumed_at_epoch"] == done + 1
     assert len(record["history"]["val_accuracy"]) == 8
     assert record["best_val_accuracy"] > 0.93
+    # the best epoch is chosen over the whole run, the epochs before the interruption too
+    history = record["history"]["val_accuracy"]
+    assert record["best_val_accuracy"] == max(history)
+    assert record["best_epoch"] == history.index(max(history)) + 1
     assert load_model(output).output_shape == (None, 10)
-    assert not state_folder(output).exists(), "progress is removed once the model is saved"
+    assert not progress_folder(output).exists(), "progress is removed once the model is saved"
 
 
-def test_kill_9_mid_training_leaves_the_existing_model_untouched(tmp_path):
+def test_one_run_per_output_and_kill_9_leaves_the_model_and_no_stuck_lock(tmp_path, cli):
     output = tmp_path / "m.keras"
     keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")]).save(
         output
@@ -142,11 +146,18 @@ def test_kill_9_mid_training_leaves_the_existing_model_untouched(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_for_epochs(state_folder(output) / "state.json", 1, child)
+    wait_for_epochs(progress_folder(output) / "state.json", 1, child)
+    # a second run on the same output is refused while the first one runs
+    status, _, err = cli(train.main, *TRAIN[2:], "--output", str(output))
+    assert status == 2 and err.count("\n") == 1
+    assert f"another train.py (pid {child.pid}) is writing {output}" in err
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
     assert output.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.resume", "m.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.keras.lock", ".m.resume", "m.keras"]
+    with one_run_per_output(output):  # the killed run's lock died with it
+        pass
+    assert not (tmp_path / ".m.keras.lock").exists()
 
 
 def test_resume_refuses_a_run_with_other_settings(tmp_path, mnist):
@@ -166,12 +177,12 @@ def test_resume_refuses_a_run_with_other_settings(tmp_path, mnist):
         )
     )
     with pytest.raises(DigitsError, match=r"other settings \(epochs 8 -> 9\).*--fresh"):
-        open_state(folder, {"model": "mlp", "epochs": 9}, resume=None)
-    assert open_state(folder, config, resume=True).config == config
-    open_state(folder, {"model": "mlp", "epochs": 9}, resume=False)
+        resumable_run(folder, {"model": "mlp", "epochs": 9}, None, keras.callbacks.EarlyStopping())
+    assert resumable_run(folder, config, True, keras.callbacks.EarlyStopping()).config == config
+    resumable_run(folder, {"model": "mlp", "epochs": 9}, False, keras.callbacks.EarlyStopping())
     assert not folder.exists(), "--fresh discards the old progress"
     with pytest.raises(DigitsError, match="no interrupted run to resume"):
-        open_state(folder, config, resume=True)
+        resumable_run(folder, config, True, keras.callbacks.EarlyStopping())
 
 
 def test_unreadable_progress_is_a_clear_error(tmp_path):
@@ -180,7 +191,7 @@ def test_unreadable_progress_is_a_clear_error(tmp_path):
     (folder / "keras" / "training_metadata.json").write_text("{}")
     (folder / "state.json").write_text("{ truncated")
     with pytest.raises(DigitsError, match="unreadable.*--fresh"):
-        open_state(folder, {}, resume=None)
+        resumable_run(folder, {}, None, keras.callbacks.EarlyStopping())
 
 
 # ------------------------------------------------------------------------ safe loading
@@ -209,6 +220,6 @@ def test_model_taking_other_images_is_refused(tmp_path):
         ]
     ).save(path)
     with pytest.raises(
-        DigitsError, match=r"takes \(32, 32, 3\).*must take \(784,\) or \(28, 28, 1\)"
+        DigitsError, match=r"takes \(32, 32, 3\).*must take the raw \(28, 28\) image"
     ):
         load_model(path)

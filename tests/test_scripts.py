@@ -1,8 +1,10 @@
 """The three scripts as a user runs them: errors, and a small end-to-end run on real data."""
 
 import json
+import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import matplotlib.image
@@ -13,7 +15,8 @@ from conftest import ROOT
 import evaluate
 import train
 import visualize
-from digits.evaluation import load_model
+from digits.backend import keras
+from digits.store import load_model
 
 # ------------------------------------------------------------------------------ errors
 
@@ -146,9 +149,9 @@ def test_train_evaluate_visualize_on_a_small_real_subset(cli, tmp_path):
         assert_png(path)
 
 
-@pytest.mark.parametrize("name, floor", [("mlp", 0.982), ("cnn", 0.990), ("best", 0.995)])
+@pytest.mark.parametrize("name, floor", [("mlp", 0.982), ("cnn", 0.990), ("accurate", 0.995)])
 def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, floor):
-    from digits.evaluation import predict
+    from digits.inference import predict
 
     model = load_model(ROOT / "models" / f"{name}.keras")
     accuracy = np.mean(predict(model, mnist["x_test"]).argmax(axis=1) == mnist["y_test"])
@@ -158,14 +161,14 @@ def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, f
     assert abs(report["accuracy"] - accuracy) <= 2 / 10000
 
 
-def test_shipped_best_ensemble_matches_its_report(mnist):
-    from digits.evaluation import ensemble_probabilities
+def test_shipped_ensemble_matches_its_report(mnist):
+    from digits.inference import ensemble_probabilities
 
     report = json.loads((ROOT / "models" / "ensemble.evaluation.json").read_text())
     assert [Path(p).name for p in report["model"]] == [
-        "best.keras",
-        "best-seed1.keras",
-        "best-seed2.keras",
+        "accurate.keras",
+        "accurate-seed1.keras",
+        "accurate-seed2.keras",
     ]
     members = [load_model(ROOT / "models" / Path(p).name) for p in report["model"]]
     seeds = [
@@ -182,7 +185,7 @@ def test_shipped_best_ensemble_matches_its_report(mnist):
 @pytest.mark.slow
 def test_default_mlp_trained_on_full_mnist_reaches_98_2_percent(cli, tmp_path, mnist):
     """The honest test: `python train.py` as shipped, then the test set, once."""
-    from digits.evaluation import predict
+    from digits.inference import predict
 
     model_path = tmp_path / "mlp.keras"
     status, _, _ = cli(train.main, "--output", str(model_path))
@@ -214,3 +217,66 @@ def test_several_models_are_evaluated_as_one_ensemble(cli, tmp_path):
     # two copies of one model average to that model
     assert ensemble["accuracy"] == single["accuracy"]
     assert ensemble["confusion_matrix"] == single["confusion_matrix"]
+
+
+KERAS_ONLY = """
+import json, sys
+import numpy as np
+import keras
+assert "digits" not in sys.modules
+model = keras.models.load_model(sys.argv[1])
+with np.load("data/mnist.npz") as mnist:
+    x_test, y_test = mnist["x_test"], mnist["y_test"]  # uint8, as stored
+predicted = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
+print(json.dumps({"input": str(x_test.dtype), "accuracy": float(np.mean(predicted == y_test))}))
+"""
+SHIPPED = sorted(p.stem for p in (ROOT / "models").glob("*.keras"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_models_need_nothing_but_keras(name, mnist):
+    """keras.models.load_model(path).predict(raw uint8 images) is right as it stands, in a
+    Python that imports Keras and numpy only: the model does its own scaling and reshaping."""
+    result = subprocess.run(
+        [sys.executable, "-c", KERAS_ONLY, f"models/{name}.keras"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    assert measured["input"] == "uint8"
+    # what evaluate.py computes for this file, and what it printed when the model shipped
+    from digits.inference import ensemble_probabilities
+
+    model = load_model(ROOT / "models" / f"{name}.keras")
+    probabilities = ensemble_probabilities([model], mnist["x_test"])
+    assert measured["accuracy"] == np.mean(probabilities.argmax(axis=1) == mnist["y_test"])
+    report = json.loads((ROOT / "models" / f"{name}.evaluation.json").read_text())
+    assert abs(measured["accuracy"] - report["accuracy"]) <= 2 / 10000, (measured, report)
+
+
+def test_shipped_models_hold_no_augmentation_layers():
+    for name in SHIPPED:
+        config = json.loads(zipfile.ZipFile(ROOT / "models" / f"{name}.keras").read("config.json"))
+        layers = [
+            layer["class_name"]
+            for layer in config["config"]["layers"]
+            if layer["class_name"] != "InputLayer"
+        ]
+        assert layers[:2] == ["Rescaling", "Flatten" if name == "mlp" else "Reshape"], name
+        assert not [kind for kind in layers if kind.startswith("Random")], name
+
+
+def test_a_model_resaved_with_plain_keras_is_evaluated_with_a_one_line_warning(cli, tmp_path):
+    import shutil
+
+    shutil.copy(ROOT / "models" / "cnn.json", tmp_path / "cnn.json")
+    keras.models.load_model(ROOT / "models" / "cnn.keras").save(tmp_path / "cnn.keras")
+    status, out, err = cli(evaluate.main, "--model", str(tmp_path / "cnn.keras"), "--limit", "500")
+    assert status == 0 and "test accuracy" in out
+    assert err.count("\n") == 1, err
+    assert err.startswith("warning: ") and "cnn.json describes another file than" in err
+    assert (tmp_path / "cnn.evaluation.json").is_file()

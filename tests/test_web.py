@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digits import DEFAULT_MODEL  # noqa: E402
-from digits.evaluation import load_model  # noqa: E402
+from digits.store import load_model  # noqa: E402
 from digits.web import MAX_BODY, create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

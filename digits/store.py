@@ -1,0 +1,152 @@
+"""The model store: saving a model with its JSON record beside it, and loading it safely.
+
+    models/cnn.keras   the model (Keras's native format; .h5 also works)
+    models/cnn.json    its record: command, configuration, seed, library versions, data
+                       checksum, per-epoch history, training time, and the file's SHA-256
+
+Loading refuses what is not a whole, plain MNIST model (truncated, corrupt, foreign, or
+carrying Python code) with one clear DigitsError. A record whose checksum is not the
+file's describes another file: that is a warning (RecordMismatch), and the model loads.
+"""
+
+import contextlib
+import hashlib
+import json
+import logging
+import warnings
+import zipfile
+from pathlib import Path
+
+from digits import DigitsError, DigitsWarning
+from digits.data import NUM_CLASSES
+from digits.files import atomic_output, write_json
+
+MODEL_SUFFIXES = (".keras", ".h5")
+INPUT_SHAPE = (28, 28)  # what every model takes: the raw image, pixel values 0-255
+
+
+class RecordMismatch(DigitsWarning):
+    """The JSON record beside a model describes another file (its checksum differs)."""
+
+
+def record_path(model_path):
+    """models/mlp.keras -> models/mlp.json, the record saved beside the model."""
+    return Path(model_path).with_suffix(".json")
+
+
+def read_record(model_path):
+    """The record beside a model, or None if there is none or it is unreadable."""
+    try:
+        record = json.loads(record_path(model_path).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def sha256_of(path):
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def check_output_path(path):
+    """Fail before training, not after, if a model could not be saved at `path`."""
+    path = Path(path)
+    if path.suffix not in MODEL_SUFFIXES:
+        raise DigitsError(f"--output {path}: the file name must end in .keras or .h5")
+    if path.is_dir():
+        raise DigitsError(
+            f"--output {path} is a directory; give a file name such as {path}/mlp.keras"
+        )
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise DigitsError(f"--output {path}: {parent} is a file, not a directory")
+
+
+@contextlib.contextmanager
+def _no_legacy_format_warning():
+    """Keras warns that .h5 is a legacy format; whoever asked for .h5 knows."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def save_model(model, record, path, h5_copy=False):
+    """Write the model (and an .h5 copy if asked) and its JSON record, each atomically.
+
+    The model is saved without optimizer state (it would triple the file for no use: using
+    a model needs only its weights); the record gets each file's SHA-256.
+    """
+    path = Path(path)
+    check_output_path(path)
+    targets = [path] + ([path.with_suffix(".h5")] if h5_copy and path.suffix != ".h5" else [])
+    # An uncompiled copy: the .keras format stores the optimizer of a compiled model.
+    bare = model.__class__.from_config(model.get_config())
+    bare.set_weights(model.get_weights())
+    for target in targets:
+        with atomic_output(target) as tmp, _no_legacy_format_warning():
+            bare.save(tmp)
+    write_json(record_path(path), {**record, "files": {t.name: sha256_of(t) for t in targets}})
+    return targets
+
+
+def load_model(path):
+    """Load a .keras or .h5 model in Keras's safe mode and check that it fits MNIST.
+
+    Safe mode refuses archives that carry code (Lambda layers). The model is loaded
+    uncompiled: using it needs no optimizer.
+    """
+    path = Path(path)
+    hint = "train one with 'python train.py', or pass --model PATH"
+    if not path.exists():
+        raise DigitsError(f"no model at {path}; {hint}")
+    if path.is_dir():
+        raise DigitsError(f"{path} is a directory, not a model file; {hint}")
+    if path.suffix not in MODEL_SUFFIXES:
+        raise DigitsError(f"{path}: a model file must end in .keras or .h5")
+    if path.suffix == ".keras":
+        check_archive(path)
+    from digits.backend import keras  # deferred until the path is known to be worth trying
+
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # Keras raises many types for a bad file; all mean the same here
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if "arbitrary code execution" in reason or "safe_mode" in reason:
+            raise DigitsError(
+                f"{path} was refused: it carries Python code (such as a Lambda layer), which "
+                f"Keras's safe mode does not run; use a model built from standard layers"
+            ) from None
+        raise DigitsError(f"{path} is not a readable Keras model: {reason[:200]}") from None
+    input_shape, output_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+    if input_shape != INPUT_SHAPE or output_shape != (NUM_CLASSES,):
+        raise DigitsError(
+            f"{path} takes {input_shape} and gives {output_shape}; an MNIST model here must "
+            f"take the raw {INPUT_SHAPE} image and give ({NUM_CLASSES},)"
+        )
+    expected = (read_record(path) or {}).get("files", {}).get(path.name)
+    if expected is not None and sha256_of(path) != expected:
+        warnings.warn(
+            RecordMismatch(
+                f"{record_path(path)} describes another file than {path} (the checksums "
+                f"differ), so its figures may not be this model's"
+            ),
+            stacklevel=2,
+        )
+    return model
+
+
+def check_archive(path):
+    """A .keras file is a zip archive; check that it is whole, every byte (CRC-32)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise DigitsError(
+            f"{path} is not a Keras model (not a .keras archive, maybe truncated)"
+        ) from None
+    if bad is not None:
+        raise DigitsError(f"{path} is corrupt: {bad} inside it fails its CRC check")
