@@ -19,12 +19,23 @@ import numpy as np
 
 from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, run
+from digits.store import BACKENDS
 
 
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of them")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="the .keras or .h5 model to use")
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="the .keras, .h5 or exported .onnx model to use"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="what runs the model: onnx (onnxruntime and the model's exported .onnx file, "
+        "no TensorFlow: fast to start), keras, or auto: onnx when the model's .onnx file is "
+        "there and up to date, else keras",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per image")
     parser.add_argument(
         "--show-input",
@@ -39,12 +50,17 @@ def main(argv=None):
     from digits import DigitsError
     from digits.images import image_files, load_image
     from digits.inference import answer
-    from digits.store import load_model
+    from digits.store import open_model
 
+    if args.show_input:
+        try:
+            from digits.plots import model_inputs
+        except ImportError:  # a light install (requirements-infer.txt) draws no pictures
+            raise DigitsError("--show-input needs matplotlib: pip install -r requirements.txt") from None
     files = image_files(args.images)
     if not files:
         raise DigitsError(f"no image files in {', '.join(args.images)}")
-    model = load_model(args.model)
+    model = open_model(args.model, args.backend)
 
     failures, shown = 0, []
     for path in files:
@@ -75,8 +91,6 @@ def main(argv=None):
         shown.append((path, original, result["input"], result["digit"], result["confidence"]))
 
     if args.show_input and shown:
-        from digits.plots import model_inputs
-
         model_inputs(shown, args.show_input)
         print(f"wrote {args.show_input}", file=sys.stderr if args.json else sys.stdout)
     return 2 if failures else 0

@@ -1,23 +1,48 @@
-"""A web page to draw a digit on and watch the model read it.
+"""A web page to draw a digit on, or to send a photo to, and watch the model read it.
 
-    python serve.py                      # http://127.0.0.1:8000, models/accurate.keras
-    python serve.py --port 5000 --model models/mlp.keras
+    python serve.py                        # http://127.0.0.1:8000, models/accurate.keras
+    python serve.py --port 5000 --model models/cnn.keras
+    python serve.py --host 0.0.0.0         # reachable from other machines (a warning says so)
 
-Serves one page (a canvas to draw on with mouse or finger, the prediction, a bar chart
-of the ten probabilities, the 28x28 image the model saw) and one endpoint, POST
-/predict, which takes the drawing as a PNG and answers in JSON. The drawing goes through
-the same loading and normalisation as predict.py (digits.images). Listens on 127.0.0.1
-only. Stop it with Ctrl-C.
+Serves one page (a canvas to draw on with mouse or finger, a button to send a photo or an
+image file, the prediction, a bar chart of the ten probabilities, the 28x28 image the model
+saw) and one endpoint, POST /predict, which takes a PNG, JPEG or WebP image and answers in
+JSON. Images go through the same loading and normalisation as predict.py (digits.images).
+The model runs on onnxruntime when its exported .onnx file is there (see --backend), and
+the page on waitress, a production WSGI server. Stop it with Ctrl-C.
 """
+
+import ipaddress
+import os
+import sys
 
 from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, positive_int, run
+from digits.store import BACKENDS
 
 
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=positive_int, default=8000, help="port on 127.0.0.1")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="the .keras or .h5 model to use")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=positive_int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="the .keras, .h5 or exported .onnx model to use"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="what runs the model: onnx, keras, or auto (onnx when the model's up-to-date "
+        ".onnx file is there), as in predict.py",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        help="server processes (default: one per core with onnxruntime, one with Keras)",
+    )
+    parser.add_argument(
+        "--threads", type=positive_int, default=4, help="threads in each server process"
+    )
     return parser.parse_args(argv)
 
 
@@ -27,33 +52,65 @@ def main(argv=None):
 
     if args.port > 65535:
         raise DigitsError(f"--port {args.port}: a port is a number from 1 to 65535")
-    check_port_free(args.port)
-    from werkzeug.serving import make_server
+    check_port_free(args.host, args.port)
+    from digits.onnx_model import OnnxModel
+    from digits.store import open_model
+    from digits.web import create_app, serve
 
-    from digits.store import load_model
-    from digits.web import create_app
+    model = open_model(args.model, args.backend)  # here, so a bad model is one clear line
+    light = isinstance(model, OnnxModel)
+    # One process per core for the light path; a Keras model is one process (TensorFlow
+    # uses every core itself, and each process would hold its own 600 MB).
+    workers = args.workers or (len(os.sched_getaffinity(0)) if light else 1)
+    if workers > 1:
+        del model  # each worker opens its own, after it has forked
+        model = None
+    if not is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}: anyone who can reach this machine can use "
+            f"the page",
+            file=sys.stderr,
+        )
 
-    server = make_server("127.0.0.1", args.port, create_app(load_model(args.model)), threaded=True)
-    print(f"serving {args.model} on http://127.0.0.1:{args.port}/ (Ctrl-C stops)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("stopped")
+    def make_app(large_image_turn):
+        return create_app(model or open_model(args.model, args.backend), large_image_turn)
+
+    def ready(address):
+        runtime = "onnxruntime" if light else "Keras"
+        print(
+            f"serving {args.model} ({runtime}, {workers} process{'es' if workers > 1 else ''}) "
+            f"on {address} (Ctrl-C stops)",
+            flush=True,
+        )
+
+    serve(make_app, args.host, args.port, workers=workers, threads=args.threads, ready=ready)
+    print("stopped")
     return 0
 
 
-def check_port_free(port):
-    """One clear line if the port is taken, rather than the web server's own two."""
+def is_loopback(host):
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def check_port_free(host, port):
+    """One clear line if the port is taken, rather than the web server's own traceback."""
     import socket
 
     from digits import DigitsError
 
-    with socket.socket() as probe:
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as err:
+        raise DigitsError(f"--host {host}: not an address of this machine ({err})") from None
+    with socket.socket(family) as probe:
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.bind((host, port))
         except OSError as err:
             raise DigitsError(
-                f"cannot listen on 127.0.0.1:{port} ({err.strerror}); choose another --port"
+                f"cannot listen on {host}:{port} ({err.strerror}); choose another --port"
             ) from None
 
 

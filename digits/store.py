@@ -22,6 +22,7 @@ from digits.data import NUM_CLASSES
 from digits.files import atomic_output, write_json
 
 MODEL_SUFFIXES = (".keras", ".h5")
+BACKENDS = ("auto", "onnx", "keras")
 INPUT_SHAPE = (28, 28)  # what every model takes: the raw image, pixel values 0-255
 
 
@@ -150,3 +151,44 @@ def check_archive(path):
         ) from None
     if bad is not None:
         raise DigitsError(f"{path} is corrupt: {bad} inside it fails its CRC check")
+
+
+def open_model(path, backend="auto"):
+    """The model at `path`, ready to answer images (digits.inference takes either kind).
+
+    backend "keras" loads the Keras file (load_model); "onnx" runs its exported ONNX file
+    (models/NAME.onnx beside models/NAME.keras, or an .onnx path itself) with onnxruntime,
+    which never imports TensorFlow; "auto" takes the ONNX file when it is there, made from
+    this very model file (its record's checksum says so), and onnxruntime is installed.
+    """
+    path = Path(path)
+    onnx = path if path.suffix == ".onnx" else path.with_suffix(".onnx")
+    if path.suffix == ".onnx" and backend == "keras":
+        raise DigitsError(f"{path} is an ONNX file; --backend keras needs a .keras or .h5 model")
+    if backend == "auto":
+        backend = "onnx" if path.suffix == ".onnx" or _current_export(path, onnx) else "keras"
+    if backend == "onnx":
+        from digits.onnx_model import OnnxModel
+
+        return OnnxModel(onnx)
+    try:
+        return load_model(path)
+    except ImportError as err:  # a light install (requirements-infer.txt) has no Keras
+        raise DigitsError(
+            f"{path} needs Keras and TensorFlow ({err}): pip install -r requirements.txt, "
+            f"or export it to ONNX and use --backend onnx"
+        ) from None
+
+
+def _current_export(model_path, onnx):
+    import importlib.util
+
+    from digits.export import record_path as export_record
+
+    if not onnx.is_file() or importlib.util.find_spec("onnxruntime") is None:
+        return False
+    try:
+        source = json.loads(export_record(onnx).read_text())["source_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return model_path.is_file() and sha256_of(model_path) == source

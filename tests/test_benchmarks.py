@@ -45,3 +45,25 @@ def test_quick_run_trains_every_model_and_writes_the_table(tmp_path):
     assert record["command"].startswith("python -m benchmarks.run --quick")
     assert record["model"] == "accurate" and record["seed"] == 0 and model.name == "accurate"
     assert not [layer for layer in model.layers if type(layer).__name__.startswith("Random")]
+
+
+def test_serve_benchmark_quick_run_answers_every_drawing():
+    from benchmarks import serve
+
+    result = serve.main(["--quick"])
+    assert result["requests"] == 200 and result["errors"] == 0
+    assert result["requests_per_second"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
+    # the stalled clients are still connected, still waiting: they hold no thread
+    assert result["stalled_still_connected"] == result["stalled"] == 8
+    # heavy images are answered, refused unread (413), or told to come back (503)
+    assert result["heavy_requests"] >= 1 and set(result["heavy_answers"]) <= {200, 413, 503}
+    assert "onnxruntime" in result["server"] and result["peak_memory_mb"] > 0
+
+
+def test_startup_benchmark_quick_run_gives_the_same_answer_both_ways():
+    from benchmarks import startup
+
+    result = startup.main(["--quick"])
+    assert result["onnx"]["answer"] == result["keras"]["answer"]
+    assert result["onnx"]["answer"].startswith(f"{startup.IMAGE}: 3 (")
+    assert 0 < result["ratio"] and result["onnx"]["peak_memory_mb"] > 0

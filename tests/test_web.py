@@ -73,7 +73,7 @@ def test_a_drawn_digit_is_recognised(app, strokes, digit):
 ERRORS = {
     "wrong content type": ("post", "/predict", b"hello", "text/plain", 415, "image/png"),
     "body too large": ("post", "/predict", b"\x89PNG" + b"0" * MAX_BODY, "image/png", 413, ""),
-    "malformed PNG": ("post", "/predict", b"\x89PNG\r\n\x1a\nbroken", "image/png", 400, "drawing"),
+    "malformed PNG": ("post", "/predict", b"\x89PNG\r\n\x1a\nbroken", "image/png", 400, "image"),
     "empty body": ("post", "/predict", b"", "image/png", 400, "no image"),
     "blank drawing": ("post", "/predict", png_of([]), "image/png", 400, "no ink found"),
     "wrong method": ("get", "/predict", None, None, 405, ""),
@@ -93,19 +93,60 @@ def test_bad_requests_get_a_json_4xx(app, case):
     assert good.status_code == 200
 
 
+def image_file(strokes, format, size=280):
+    """A drawn digit as a photo would come: RGB, JPEG or WebP."""
+    image = Image.open(io.BytesIO(png_of(strokes, size=size))).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("format, content_type", [("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
+def test_photos_as_jpeg_and_webp_are_read_too(app, format, content_type):
+    response = app.test_client().post(
+        "/predict", data=image_file(FOUR, format, size=1200), content_type=content_type
+    )
+    assert response.status_code == 200 and response.get_json()["digit"] == 4
+
+
+def test_an_image_too_large_to_decode_is_refused_unread(app):
+    bomb = io.BytesIO()
+    Image.new("1", (6000, 4000)).save(bomb, "PNG")  # 24 megapixels in a few kilobytes
+    response = app.test_client().post("/predict", data=bomb.getvalue(), content_type="image/png")
+    assert response.status_code == 413 and "megapixel limit" in response.get_json()["error"]
+
+
+def test_large_images_wait_their_turn_or_get_503(monkeypatch):
+    import digits.web
+
+    monkeypatch.setattr(digits.web, "LARGE_WAIT", 0.1)
+    turn = threading.BoundedSemaphore(1)
+    app = create_app(load_model(ROOT / DEFAULT_MODEL), large_image_turn=turn)
+    large = png_of(SEVEN, size=1600)  # 2.56 megapixels
+    turn.acquire()  # another large image is being read
+    busy = app.test_client().post("/predict", data=large, content_type="image/png")
+    assert busy.status_code == 503 and "busy" in busy.get_json()["error"]
+    small = app.test_client().post("/predict", data=png_of(SEVEN), content_type="image/png")
+    assert small.status_code == 200, "small images do not wait for large ones"
+    turn.release()
+    answered = app.test_client().post("/predict", data=large, content_type="image/png")
+    assert answered.status_code == 200 and answered.get_json()["digit"] == 7
+
+
 # --------------------------------------------------------------------- the real server
 
 
 @contextlib.contextmanager
 def serving(app):
-    """Serve `app` on a free local port in a thread, for the length of a `with`: its address."""
-    from werkzeug.serving import make_server
+    """Serve `app` on waitress, as serve.py does, on a free local port in a thread, for the
+    length of a `with`: its address."""
+    from waitress import create_server
 
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=httpd.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    yield f"http://127.0.0.1:{httpd.effective_port}"
+    httpd.close()
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +178,15 @@ def test_live_server_answers_errors_and_keeps_serving(server):
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert json.loads(response.read())["digit"] == 7
+
+
+def test_serve_py_knows_which_addresses_stay_on_this_machine():
+    import serve
+
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
+        assert serve.is_loopback(host), host
+    for host in ("0.0.0.0", "::", "192.168.1.5", "example.org"):
+        assert not serve.is_loopback(host), host
 
 
 def test_serve_py_refuses_a_busy_port_in_one_line():
@@ -242,6 +292,13 @@ def test_an_answer_that_arrives_after_clear_is_dropped(browser):
         page.close()
 
 
+def test_a_photo_chosen_on_the_page_is_read(page, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(image_file(SEVEN, "JPEG", size=900))
+    page.set_input_files("#photo", str(photo))
+    assert read_prediction(page) == 7
+
+
 def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
     shot = tmp_path / "page.png"
     assert page.locator("#pad").is_visible()
@@ -265,22 +322,18 @@ def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
 def main(out):
     """Start the app, draw a 7 in Chromium and save a screenshot of the page to `out`."""
     from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
 
-    httpd = make_server("127.0.0.1", 0, create_app(load_model(ROOT / DEFAULT_MODEL)), threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    with sync_playwright() as playwright:
+    with serving(create_app(load_model(ROOT / DEFAULT_MODEL))) as address, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
         )
         page = browser.new_page(viewport={"width": 760, "height": 560})
-        page.goto(f"http://127.0.0.1:{httpd.server_port}")
+        page.goto(address)
         draw(page, SEVEN)
         read_prediction(page)
         page.wait_for_timeout(300)
         page.screenshot(path=out)
         browser.close()
-    httpd.shutdown()
     print(f"wrote {out}")
 
 
