@@ -4,8 +4,9 @@
     python evaluate.py --model models/cnn.keras   # any .keras or .h5 model
     python evaluate.py --model a.keras b.keras    # an ensemble: probabilities averaged
 
-Prints test loss and accuracy, precision, recall and F1 for each digit, the confusion
-matrix and the batch inference speed, and writes them all to JSON beside the model
+Prints test loss and accuracy, the expected calibration error (with and without the
+model's temperature), precision, recall and F1 for each digit, the confusion matrix and
+the batch inference speed, and writes them all to JSON beside the model
 (models/<name>.evaluation.json unless --output says otherwise).
 """
 
@@ -43,6 +44,10 @@ def format_report(report):
         f"test accuracy {100 * report['accuracy']:.2f}%  ({report['errors']} errors in "
         f"{report['images']} images), loss {report['loss']:.4f}",
         f"inference {report['images_per_second']:,.0f} images/s (batch 1000, after warm-up)",
+        f"expected calibration error {100 * report['expected_calibration_error']:.2f}% "
+        f"({100 * report['expected_calibration_error_without_temperature']:.2f}% without "
+        f"temperature scaling; temperature "
+        f"{', '.join(f'{t:.3f}' for t in report['temperatures'])})",
         "",
         "digit  precision  recall     F1  support",
     ]
@@ -61,9 +66,10 @@ def format_report(report):
 def main(argv=None):
     args = parse_args(argv)
     from digits.data import DEFAULT_PATH, load_mnist
+    from digits.calibration import split_head, with_temperature
     from digits.files import write_json
     from digits.inference import ensemble_probabilities, images_per_second
-    from digits.metrics import score
+    from digits.metrics import expected_calibration_error, score
     from digits.store import load_model
 
     paths = [Path(p) for p in args.model]
@@ -80,6 +86,11 @@ def main(argv=None):
     probabilities = ensemble_probabilities(models, x)
     report = {"model": str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]}
     report.update(score(probabilities, y))
+    # the same models without their temperature: what calibration changed
+    temperatures = [split_head(m)[1] for m in models]
+    plain = ensemble_probabilities([with_temperature(m, 1.0) for m in models], x)
+    report["temperatures"] = temperatures
+    report["expected_calibration_error_without_temperature"] = expected_calibration_error(plain, y)
     report["images_per_second"] = 1 / sum(1 / images_per_second(m, x) for m in models)
     print(format_report(report))
     write_json(output, report)

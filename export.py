@@ -49,7 +49,7 @@ def main(argv=None):
         raise DigitsError(
             f"--output {output}: a {args.format} file's name must end in {FORMATS[args.format][1]}"
         )
-    model = load_model(args.model)
+    model = load_model(args.model, classes=None)  # the classifiers, and the detector
     x_test = load_mnist(args.data or DEFAULT_PATH)["x_test"]
     check = export(model, args.format, output, x_test)
     write_json(

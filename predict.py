@@ -1,15 +1,18 @@
-"""Classify your own pictures of digits with a trained model.
+"""Read your own pictures of digits and numbers with a trained model.
 
     python predict.py my-digit.jpg scans/          # files and folders of images
     python predict.py --json photo.png             # one JSON object per line
     python predict.py --show-input seen.png a.png  # also save what the model saw
 
-Each image (PNG, JPEG, BMP, GIF or WebP; any size; grey, colour or transparent) is
-prepared the way MNIST's digits were (digits.images.normalize_digit): ink made white on
-black, cropped, its longest side scaled to 20 pixels, centred by its centre of mass in a
-28x28 frame. Prints the digit, the model's confidence and its top three guesses.
-A file that cannot be classified gets one line on stderr and the others go on; the exit
-status is then 2.
+Each image (PNG, JPEG, BMP, GIF or WebP; any size; grey, colour or transparent) is read
+by digits.reading: its ink is separated into digits, left to right, and each is prepared
+the way MNIST's digits were (digits.images: ink made white on black, cropped, its longest
+side scaled to 20 pixels, centred by its centre of mass in a 28x28 frame) and classified.
+Prints the digit, the model's confidence and its top three guesses; for several digits,
+the number and the lowest digit confidence. Ink that is not a digit (or a digit the
+model is unsure of) is answered "not a digit", with the reason, and the exit status stays 0.
+A file that cannot be read gets one line on stderr and the others go on; the exit status
+is then 2.
 """
 
 import json
@@ -17,39 +20,63 @@ import sys
 
 import numpy as np
 
-from digits import DEFAULT_MODEL
-from digits.cli import ArgumentParser, run
-from digits.store import BACKENDS
+from digits.cli import ArgumentParser, add_reader_arguments, run
 
 
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of them")
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help="the .keras, .h5 or exported .onnx model to use"
-    )
-    parser.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        default="auto",
-        help="what runs the model: onnx (onnxruntime and the model's exported .onnx file, "
-        "no TensorFlow: fast to start), keras, or auto: onnx when the model's .onnx file is "
-        "there and up to date, else keras",
-    )
+    add_reader_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object per image")
     parser.add_argument(
         "--show-input",
         metavar="OUT.png",
-        help="save each original beside the 28x28 image the model saw",
+        help="save each picture beside the 28x28 digits the model saw in it",
     )
     return parser.parse_args(argv)
+
+
+def describe(path, answer):
+    """One line of text for a read picture."""
+    digits = answer["digits"]
+    if answer["number"] is None:
+        if not digits:
+            return f"{path}: not a digit ({answer['reason']})"
+        if len(digits) == 1:
+            return f"{path}: {digits[0]['reason']}"
+        which = next(i for i, d in enumerate(digits) if d["digit"] is None)
+        return f"{path}: not a number: piece {which + 1} of {len(digits)} is {digits[which]['reason']}"
+    if len(digits) == 1:
+        p = np.array(answer["probabilities"])
+        top = np.argsort(-p)[:3]
+        guesses = ", ".join(f"{d} {100 * p[d]:.1f}%" for d in top)
+        return f"{path}: {answer['digit']} ({100 * answer['confidence']:.1f}%)   top 3: {guesses}"
+    lowest = min(d["confidence"] for d in digits)
+    return f"{path}: {answer['number']} (lowest digit confidence {100 * lowest:.1f}%)"
+
+
+def as_json(path, answer):
+    """The answer as one JSON object: numbers rounded, the 28x28 inputs left out."""
+    out = {"path": str(path), "number": answer["number"]}
+    if "reason" in answer:
+        out["reason"] = answer["reason"]
+    out["digits"] = [
+        {k: v for k, v in d.items() if k != "input"}
+        | {"probabilities": [round(p, 6) for p in d["probabilities"]]}
+        for d in answer["digits"]
+    ]
+    if len(answer["digits"]) == 1:
+        out["digit"] = answer["digit"]
+        out["confidence"] = answer["confidence"]
+        out["probabilities"] = [round(p, 6) for p in answer["probabilities"]]
+    return json.dumps(out)
 
 
 def main(argv=None):
     args = parse_args(argv)
     from digits import DigitsError
     from digits.images import image_files, load_image
-    from digits.inference import answer
+    from digits.reading import open_detector, read
     from digits.store import open_model
 
     if args.show_input:
@@ -61,6 +88,7 @@ def main(argv=None):
     if not files:
         raise DigitsError(f"no image files in {', '.join(args.images)}")
     model = open_model(args.model, args.backend)
+    detector = None if args.detector == "none" else open_detector(args.detector, args.backend)
 
     failures, shown = 0, []
     for path in files:
@@ -68,27 +96,13 @@ def main(argv=None):
             if not path.is_file():
                 raise DigitsError(f"{path}: no such file")
             original = load_image(path)
-            result = answer(model, original, name=str(path))
+            answer = read(model, original, str(path), args.min_confidence, detector)
         except DigitsError as err:
             print(f"error: {err}", file=sys.stderr)
             failures += 1
             continue
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "path": str(path),
-                        "digit": result["digit"],
-                        "confidence": result["confidence"],
-                        "probabilities": [round(p, 6) for p in result["probabilities"]],
-                    }
-                )
-            )
-        else:
-            top = np.argsort(-np.array(result["probabilities"]))[:3]
-            guesses = ", ".join(f"{d} {100 * result['probabilities'][d]:.1f}%" for d in top)
-            print(f"{path}: {result['digit']} ({100 * result['confidence']:.1f}%)   top 3: {guesses}")
-        shown.append((path, original, result["input"], result["digit"], result["confidence"]))
+        print(as_json(path, answer) if args.json else describe(path, answer))
+        shown.append((path, original, answer))
 
     if args.show_input and shown:
         model_inputs(shown, args.show_input)

@@ -1,47 +1,37 @@
-"""A web page to draw a digit on, or to send a photo to, and watch the model read it.
+"""A web page to write a digit or a number on, or to send a photo to, and watch it read.
 
     python serve.py                        # http://127.0.0.1:8000, models/accurate.keras
     python serve.py --port 5000 --model models/cnn.keras
     python serve.py --host 0.0.0.0         # reachable from other machines (a warning says so)
 
-Serves one page (a canvas to draw on with mouse or finger, a button to send a photo or an
-image file, the prediction, a bar chart of the ten probabilities, the 28x28 image the model
+Serves one page (a wide canvas to write on with mouse or finger, a button to send a photo
+or an image file, the number read with a box and a confidence on each digit, "not a digit"
+where it is not one, the probabilities of the least sure digit, the 28x28 images the model
 saw) and one endpoint, POST /predict, which takes a PNG, JPEG or WebP image and answers in
-JSON. Images go through the same loading and normalisation as predict.py (digits.images).
-The model runs on onnxruntime when its exported .onnx file is there (see --backend), and
-the page on waitress, a production WSGI server. Stop it with Ctrl-C.
+JSON, read exactly as predict.py reads it (digits.reading). The models run on onnxruntime
+when their exported .onnx files are there (see --backend), and the page on waitress, a
+production WSGI server. Stop it with Ctrl-C.
 """
 
 import ipaddress
 import os
 import sys
 
-from digits import DEFAULT_MODEL
-from digits.cli import ArgumentParser, positive_int, run
-from digits.store import BACKENDS
+from digits.cli import ArgumentParser, add_reader_arguments, positive_int, run
 
 
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=positive_int, default=8000, help="port to listen on")
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help="the .keras, .h5 or exported .onnx model to use"
-    )
-    parser.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        default="auto",
-        help="what runs the model: onnx, keras, or auto (onnx when the model's up-to-date "
-        ".onnx file is there), as in predict.py",
-    )
+    add_reader_arguments(parser)
     parser.add_argument(
         "--workers",
         type=positive_int,
         help="server processes (default: one per core with onnxruntime, one with Keras)",
     )
     parser.add_argument(
-        "--threads", type=positive_int, default=4, help="threads in each server process"
+        "--threads", type=positive_int, default=8, help="threads in each server process"
     )
     return parser.parse_args(argv)
 
@@ -54,10 +44,13 @@ def main(argv=None):
         raise DigitsError(f"--port {args.port}: a port is a number from 1 to 65535")
     check_port_free(args.host, args.port)
     from digits.onnx_model import OnnxModel
+    from digits.reading import open_detector
     from digits.store import open_model
     from digits.web import create_app, serve
 
     model = open_model(args.model, args.backend)  # here, so a bad model is one clear line
+    if args.detector != "none":
+        open_detector(args.detector, args.backend)
     light = isinstance(model, OnnxModel)
     # One process per core for the light path; a Keras model is one process (TensorFlow
     # uses every core itself, and each process would hold its own 600 MB).
@@ -73,7 +66,9 @@ def main(argv=None):
         )
 
     def make_app(large_image_turn):
-        return create_app(model or open_model(args.model, args.backend), large_image_turn)
+        reader = model or open_model(args.model, args.backend)
+        detector = None if args.detector == "none" else open_detector(args.detector, args.backend)
+        return create_app(reader, large_image_turn, detector, args.min_confidence)
 
     def ready(address):
         runtime = "onnxruntime" if light else "Keras"

@@ -77,9 +77,10 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_server(port, model, backend, workers=None):
+def start_server(port, model, backend, workers=None, threads=None):
     command = [sys.executable, "serve.py", "--port", str(port), "--model", model]
     command += ["--workers", str(workers)] if workers else []
+    command += ["--threads", str(threads)] if threads else []
     errors = tempfile.TemporaryFile(mode="w+")  # not a pipe: nobody reads it while it runs
     server = subprocess.Popen(
         [*command, "--backend", backend],
@@ -176,9 +177,9 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def run(clients, requests, stalled, heavy, model, backend):
+def run(clients, requests, stalled, heavy, model, backend, workers=None, threads=None):
     port = free_port()
-    server, banner = start_server(port, model, backend)
+    server, banner = start_server(port, model, backend, workers, threads)
     stop_at = time.monotonic() + DEADLINE
     try:
         held = [stall(port) for _ in range(stalled)]
@@ -278,13 +279,24 @@ def main(argv=None):
     parser.add_argument("--heavy", type=int, default=2)
     parser.add_argument("--model", default="models/accurate.keras")
     parser.add_argument("--backend", default="auto", choices=("auto", "onnx", "keras"))
+    parser.add_argument("--workers", type=int, help="serve.py --workers (default: its own)")
+    parser.add_argument("--threads", type=int, help="serve.py --threads (default: its own)")
     parser.add_argument(
         "--quick", action="store_true", help="4 clients, 200 drawings, 8 stalled, 1 heavy"
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.clients, args.requests, args.stalled, args.heavy = 4, 200, 8, 1
-    result = run(args.clients, args.requests, args.stalled, args.heavy, args.model, args.backend)
+    result = run(
+        args.clients,
+        args.requests,
+        args.stalled,
+        args.heavy,
+        args.model,
+        args.backend,
+        args.workers,
+        args.threads,
+    )
     print(report(result))
     return result
 

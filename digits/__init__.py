@@ -4,7 +4,12 @@ data        MNIST on disk: the IDX reader, data/mnist.npz, the validation hold-o
 models      the networks and their training recipes
 training    training a model, resumably, one run per output file
 store       saving a model with its JSON record, and loading it safely
-inference   class probabilities for images, and the answer for one picture
+inference   class probabilities for images, ensembles, batch speed
+reading     a picture -> its digits left to right, or "not a digit" (predict.py, the page)
+calibration temperature scaling: confidences that mean what they say
+detector    the network that tells a digit from anything else
+export      ONNX, LiteRT and SavedModel files; onnx_model runs the ONNX one (light path)
+synthetic   typeset and pen-drawn digits and non-digits, made by code
 metrics     accuracy, per-digit precision/recall/F1, confusion matrix
 images      reading people's pictures and preparing them the way MNIST's digits were
 plots, report, web, files, cli, backend: pictures, the README table, the drawing page,
@@ -18,6 +23,8 @@ loads no data and starts no training.
 # MNIST's test set and on tests/digit_images (train.py's own default is the MLP, which
 # trains in about a minute).
 DEFAULT_MODEL = "models/accurate.keras"
+# The network that tells a digit from anything else (digits.detector), used with any model.
+DEFAULT_DETECTOR = "models/detector.keras"
 
 
 class DigitsError(Exception):

@@ -61,6 +61,48 @@ def positive_float(text):
     return value
 
 
+def probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a probability from 0 to 1")
+    return value
+
+
+def add_reader_arguments(parser):
+    """The flags of the scripts that read people's pictures (predict.py, serve.py): which
+    model, what runs it, and how "not a digit" is decided."""
+    from digits import DEFAULT_DETECTOR, DEFAULT_MODEL
+    from digits.reading import MIN_CONFIDENCE
+    from digits.store import BACKENDS
+
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="the .keras, .h5 or exported .onnx model to use"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="what runs the models: onnx (onnxruntime and the exported .onnx files, no "
+        "TensorFlow: fast to start), keras, or auto: onnx when a model's .onnx file is there "
+        "and up to date, else keras",
+    )
+    parser.add_argument(
+        "--detector",
+        default=DEFAULT_DETECTOR,
+        help="the not-a-digit detector (python -m digits.detector); 'none' to do without",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=probability,
+        default=MIN_CONFIDENCE,
+        help="a digit the model is less sure of is answered 'not a digit' (chosen on the "
+        "validation hold-out and generated non-digits: python -m benchmarks.reading --choose)",
+    )
+
+
 def run(main):
     """Call main() and exit with its status; a DigitsError becomes one line and exit 2."""
     from digits import DigitsError

@@ -73,7 +73,7 @@ def predictor(path, fmt):
     if fmt == "onnx":
         from digits.onnx_model import OnnxModel
 
-        return OnnxModel(path).predict
+        return OnnxModel(path, classes=None).predict
     if fmt == "litert":
         return _litert_predictor(path)
     import tensorflow as tf

@@ -87,6 +87,12 @@ def normalize_digit(grey, name="image"):
        strokes that would end up much thinner than MNIST's pen are thickened first.
     5. Place it in a 28x28 frame with its centre of mass at the centre, as MNIST did.
     """
+    return digit_from_ink(find_ink(grey, name))
+
+
+def find_ink(grey, name="image"):
+    """Steps 1 and 2 of normalize_digit: grey levels -> ink in [0, 1] on 0, the size of the
+    (page in the) picture. A picture with no ink raises DigitsError."""
     grey = np.asarray(grey, dtype=np.float32)
     if grey.ndim != 2 or grey.size == 0 or not np.all(np.isfinite(grey)):
         raise DigitsError(f"{name}: expected a non-empty 2-D image of finite grey levels")
@@ -96,6 +102,10 @@ def normalize_digit(grey, name="image"):
     border = edges(grey)
     background = float(np.median(border))
     ink_level = float(np.percentile(grey, 99.9))
+    if ink_level - background < MIN_CONTRAST:  # perhaps a small number in a big photo:
+        ink_level = float(np.percentile(grey, 99.99))  # then its ink must be clear
+        if ink_level - background < 2 * MIN_CONTRAST:
+            ink_level = background
     contrast = ink_level - background
     if contrast < MIN_CONTRAST:
         raise DigitsError(f"{name}: no ink found (the image is blank or has almost no contrast)")
@@ -105,7 +115,11 @@ def normalize_digit(grey, name="image"):
     ink = remove_ruled_lines(ink, soft)
     if not ink.any():
         raise DigitsError(f"{name}: no ink found apart from ruled lines")
+    return ink
 
+
+def digit_from_ink(ink):
+    """Steps 3 to 5 of normalize_digit: the ink of one digit -> the (28, 28) MNIST frame."""
     ink = crop_to_ink(ink)
     if max(ink.shape) > 4 * BOX:  # work at 4x the final size: enough detail, little cost
         ink = resize_longest_side(ink, 4 * BOX)
@@ -215,7 +229,8 @@ def remove_ruled_lines(ink, soft, thickness=0.03):
         return ink
     ink = ink.copy()
     for axis in (0, 1):  # horizontal lines (bands of rows), then vertical ones
-        lined = np.percentile(soft, 10, axis=1 - axis) >= 0.08
+        faint = (soft < 0.08).sum(axis=1 - axis)  # pixels not even faintly inked
+        lined = faint <= int(0.1 * (soft.shape[1 - axis] - 1))  # nine in ten are inked
         bands = thin_bands(lined, max(2, int(thickness * ink.shape[axis])))
         view = ink if axis == 0 else ink.T
         for start, stop in bands:

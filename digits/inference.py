@@ -1,15 +1,11 @@
-"""From images to answers: class probabilities for MNIST-style arrays, several models as
-one ensemble, batch speed, and the answer for one picture of a digit.
-
-answer() is the one path from a person's picture to what predict.py prints and the
-drawing page shows: read, normalise the way MNIST was (digits.images), classify.
+"""Class probabilities for MNIST-style images (raw, 28x28, 0-255), several models as one
+ensemble, and batch speed. A Keras model and an OnnxModel (the light path) answer alike.
 """
 
 import time
 
 import numpy as np
 
-from digits.images import normalize_digit
 
 
 def predict(model, images, batch_size=1000):
@@ -39,17 +35,3 @@ def images_per_second(model, images, batch_size=1000, repeats=3):
         model.predict(images, batch_size=batch_size, verbose=0)
         best = min(best, time.perf_counter() - start)
     return len(images) / best
-
-
-def answer(model, grey, name="image"):
-    """A picture of one digit (2-D grey levels in [0, 1], from images.load_image) -> a dict:
-    digit, confidence, probabilities (10), and input: the 28x28 digit the model saw, in
-    [0, 1]. A picture with no digit to read raises DigitsError."""
-    seen = normalize_digit(grey, name=name)
-    probabilities = predict(model, 255 * seen[None])[0]
-    return {
-        "digit": int(probabilities.argmax()),
-        "confidence": float(probabilities.max()),
-        "probabilities": [float(p) for p in probabilities],
-        "input": seen,
-    }

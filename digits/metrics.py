@@ -1,4 +1,5 @@
-"""Scoring predictions: accuracy, loss, per-digit precision/recall/F1, confusion matrix.
+"""Scoring predictions: accuracy, loss, per-digit precision/recall/F1, confusion matrix,
+and how well the confidences are calibrated.
 
 Plain numpy over label and probability arrays, so tests can check each against
 hand-computed values.
@@ -37,6 +38,22 @@ def cross_entropy(probabilities, y_true, eps=1e-7):
     return float(-np.mean(np.log(p)))
 
 
+def expected_calibration_error(probabilities, y_true, bins=15):
+    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence
+    bins weighted by how many predictions fall in each (0 is perfectly calibrated)."""
+    probabilities, y_true = np.asarray(probabilities), np.asarray(y_true)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y_true
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        chosen = which == b
+        if chosen.any():
+            gap += chosen.mean() * abs(correct[chosen].mean() - confidence[chosen].mean())
+    return float(gap)
+
+
 def score(probabilities, y_true):
     """All the numbers evaluate.py reports, as a JSON-ready dict."""
     y_true = np.asarray(y_true)
@@ -48,6 +65,7 @@ def score(probabilities, y_true):
         "loss": cross_entropy(probabilities, y_true),
         "accuracy": float(np.mean(y_pred == y_true)),
         "errors": int(np.sum(y_pred != y_true)),
+        "expected_calibration_error": expected_calibration_error(probabilities, y_true),
         "per_digit": {
             str(d): {k: float(v[d]) if k != "support" else int(v[d]) for k, v in per_class.items()}
             for d in range(NUM_CLASSES)

@@ -74,7 +74,7 @@ def mlp():
     )
 
 
-def cnn():
+def cnn(classes=NUM_CLASSES, name="cnn"):
     # Built for speed on a CPU: 5x5 kernels see a whole stroke at once, few channels keep
     # each step cheap, and batch normalisation (with fast-moving statistics, for a run of
     # only a few hundred steps) lets a high learning rate converge in three epochs.
@@ -95,9 +95,9 @@ def cnn():
             *conv_block(32),
             L.Flatten(),
             L.Dropout(0.3),
-            L.Dense(NUM_CLASSES, activation="softmax"),
+            L.Dense(classes, activation="softmax"),
         ],
-        name="cnn",
+        name=name,
     )
 
 

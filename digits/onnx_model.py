@@ -14,7 +14,7 @@ from digits import DigitsError
 
 
 class OnnxModel:
-    def __init__(self, path, threads=None):
+    def __init__(self, path, threads=None, classes=10):
         path = Path(path)
         if not path.is_file():
             raise DigitsError(f"no ONNX model at {path}; make one with 'python export.py'")
@@ -37,10 +37,12 @@ class OnnxModel:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise DigitsError(f"{path} is not a readable ONNX model: {reason[:200]}") from None
         (source,), (sink,) = self.session.get_inputs(), self.session.get_outputs()
-        if list(source.shape[1:]) != [28, 28] or list(sink.shape[1:]) != [10]:
+        if list(source.shape[1:]) != [28, 28] or (
+            classes is not None and list(sink.shape[1:]) != [classes]
+        ):
             raise DigitsError(
                 f"{path} takes {source.shape} and gives {sink.shape}; an MNIST model here must "
-                f"take the raw (28, 28) image and give (10,)"
+                f"take the raw (28, 28) image and give ({classes},)"
             )
         self.path, self.input_name = path, source.name
 

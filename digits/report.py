@@ -1,4 +1,5 @@
-"""The README's results table, made from the JSON files that train.py and evaluate.py wrote.
+"""The README's results and calibration tables, made from the JSON files that train.py and
+evaluate.py wrote.
 
     python -m digits.report [MODELS_DIR]
 
@@ -66,5 +67,29 @@ def row(name, parameters, epochs, training_time, validation, report):
     )
 
 
+CALIBRATION_HEADER = (
+    "| model | temperature | test ECE without | test ECE with |\n| --- | ---: | ---: | ---: |"
+)
+
+
+def calibration_table(models_dir="models"):
+    """Each evaluated model's temperature and expected calibration error, without and with."""
+    rows = [CALIBRATION_HEADER]
+    for path in sorted(Path(models_dir).glob("*.evaluation.json"), key=lambda p: p.name.split(".")[0]):
+        report = json.loads(path.read_text())
+        if "temperatures" not in report:
+            continue
+        name = path.name.split(".")[0]
+        rows.append(
+            f"| `{name}` | {', '.join(f'{t:.3f}' for t in report['temperatures'])} "
+            f"| {100 * report['expected_calibration_error_without_temperature']:.2f}% "
+            f"| **{100 * report['expected_calibration_error']:.2f}%** |"
+        )
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
-    print(results_table(sys.argv[1] if len(sys.argv) > 1 else "models"))
+    folder = sys.argv[1] if len(sys.argv) > 1 else "models"
+    print(results_table(folder))
+    print()
+    print(calibration_table(folder))

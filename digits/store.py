@@ -94,8 +94,9 @@ def save_model(model, record, path, h5_copy=False):
     return targets
 
 
-def load_model(path):
-    """Load a .keras or .h5 model in Keras's safe mode and check that it fits MNIST.
+def load_model(path, classes=NUM_CLASSES):
+    """Load a .keras or .h5 model in Keras's safe mode and check that it fits MNIST: the raw
+    28x28 image in, `classes` probabilities out (any number if None).
 
     Safe mode refuses archives that carry code (Lambda layers). The model is loaded
     uncompiled: using it needs no optimizer.
@@ -123,10 +124,10 @@ def load_model(path):
             ) from None
         raise DigitsError(f"{path} is not a readable Keras model: {reason[:200]}") from None
     input_shape, output_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
-    if input_shape != INPUT_SHAPE or output_shape != (NUM_CLASSES,):
+    if input_shape != INPUT_SHAPE or (classes is not None and output_shape != (classes,)):
         raise DigitsError(
             f"{path} takes {input_shape} and gives {output_shape}; an MNIST model here must "
-            f"take the raw {INPUT_SHAPE} image and give ({NUM_CLASSES},)"
+            f"take the raw {INPUT_SHAPE} image and give ({classes},)"
         )
     expected = (read_record(path) or {}).get("files", {}).get(path.name)
     if expected is not None and sha256_of(path) != expected:
@@ -153,7 +154,7 @@ def check_archive(path):
         raise DigitsError(f"{path} is corrupt: {bad} inside it fails its CRC check")
 
 
-def open_model(path, backend="auto"):
+def open_model(path, backend="auto", classes=NUM_CLASSES):
     """The model at `path`, ready to answer images (digits.inference takes either kind).
 
     backend "keras" loads the Keras file (load_model); "onnx" runs its exported ONNX file
@@ -170,9 +171,9 @@ def open_model(path, backend="auto"):
     if backend == "onnx":
         from digits.onnx_model import OnnxModel
 
-        return OnnxModel(onnx)
+        return OnnxModel(onnx, classes=classes)
     try:
-        return load_model(path)
+        return load_model(path, classes)
     except ImportError as err:  # a light install (requirements-infer.txt) has no Keras
         raise DigitsError(
             f"{path} needs Keras and TensorFlow ({err}): pip install -r requirements.txt, "

@@ -20,6 +20,7 @@ import numpy as np
 
 from digits import DigitsError
 from digits.backend import keras
+from digits.calibration import calibrate
 from digits.data import VALIDATION_SEED, array_checksum, one_hot, split_validation
 from digits.files import atomic_output, write_json
 from digits.models import augmentation, build_model
@@ -189,7 +190,8 @@ def train(
     """Train model `name` on MNIST `arrays` (from load_mnist); return (model, record).
 
     `limit` keeps only the first N training images, for quick smoke runs. The weights
-    returned are those of the epoch with the best validation accuracy. `augment` trains
+    returned are those of the epoch with the best validation accuracy, calibrated on the
+    validation images (digits.calibration). `augment` trains
     on randomly moved digits (models.augmentation), which the returned model does not
     contain. With `state_dir`, every finished epoch is saved there, and a run that was
     interrupted resumes from its last finished epoch (see resumable_run for `resume`).
@@ -272,6 +274,9 @@ def train(
         callbacks=[*callbacks, best, state],
         verbose=verbose,
     )
+    # The last stage: a temperature fitted on the validation images, so that the model's
+    # confidence means what it says (digits.calibration).
+    model, calibration = calibrate(model, x_val, y_val)
     summary = state.summary()
     record = {
         "model": name,
@@ -284,6 +289,7 @@ def train(
         "best_epoch": summary["best_epoch"],
         "best_val_accuracy": summary["best_val_accuracy"],
         "training_seconds": round(summary["seconds"], 2),
+        "calibration": calibration,
         "resumed_at_epoch": state.resumed_at + 1 if state.resumed_at else None,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

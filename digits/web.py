@@ -2,14 +2,15 @@
 
 create_app(model) returns the app; serve.py runs it on waitress, and the tests drive it
 with Flask's test client and with a real browser. /predict takes a PNG, JPEG or WebP
-image (a drawing from the page, or a photo or file chosen there) and answers in JSON;
+image (a drawing from the page, or a photo or file chosen there), reads every digit in it
+(digits.reading) and answers in JSON;
 every error is a JSON object with an `error` message and a 4xx or 503 status.
 
 A drawing costs a few milliseconds, but a small file can decode to a huge image (a
 40-megapixel PNG of one colour is a few kilobytes). So the server refuses images over
 MAX_PIXELS unread (413), and takes those over LARGE_PIXELS one at a time across all its
-processes, resting after each as long as it worked on it: they never get more than half
-of one core, however many arrive. One that cannot get its turn within LARGE_WAIT seconds
+processes, resting after each twice as long as it worked on it: they never get more than
+a third of one core, however many arrive. One that cannot get its turn within LARGE_WAIT seconds
 is answered 503.
 """
 
@@ -29,19 +30,21 @@ from werkzeug.exceptions import HTTPException
 
 from digits import DigitsError
 from digits.images import load_image
-from digits.inference import answer
+from digits.reading import MIN_CONFIDENCE, read
 
 MAX_BODY = 8 * 1024 * 1024  # room for a phone's photo; a drawing is a few kilobytes
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 MAX_PIXELS = 16_000_000  # a phone's photo is 12 megapixels
 LARGE_PIXELS = 2_000_000  # more than a drawing or a downsized photo needs
 LARGE_WAIT = 2.0  # seconds a large image may wait for its turn
+LARGE_REST = 2.0  # after a large image, rest this many times as long as it took
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(model, large_image_turn=None):
-    """The app, answering with `model`. `large_image_turn` is the semaphore that large
-    images take turns on; serve() shares one between its processes."""
+def create_app(model, large_image_turn=None, detector=None, min_confidence=MIN_CONFIDENCE):
+    """The app, reading pictures with `model`, the not-a-digit `detector` (model,
+    threshold) and `min_confidence` as predict.py does. `large_image_turn` is the semaphore that large images
+    take turns on; serve() shares one between its processes."""
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     large_image_turn = large_image_turn or threading.BoundedSemaphore(1)
@@ -71,14 +74,17 @@ def create_app(model, large_image_turn=None):
             return error(503, "busy with other large images; send a smaller one or try again")
         started = time.perf_counter()
         try:
-            result = answer(model, load_image(io.BytesIO(body), name="image"), name="image")
+            picture = load_image(io.BytesIO(body), name="image")
+            result = read(model, picture, "image", min_confidence, detector)
         except DigitsError as err:
             return error(400, str(err))
         finally:
             if large:
-                time.sleep(time.perf_counter() - started)  # rest as long as it worked
+                time.sleep(LARGE_REST * (time.perf_counter() - started))
                 large_image_turn.release()
-        result["input"] = result["input"].round(3).tolist()
+        for digit in [result, *result["digits"]]:
+            if "input" in digit:
+                digit["input"] = digit["input"].round(3).tolist()
         return jsonify(result)
 
     @app.errorhandler(HTTPException)

@@ -16,165 +16,17 @@ All in PNG, JPEG, BMP, GIF and WebP; grey, RGB and RGBA. Seeded: the same files 
 """
 
 import io
+import sys
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
+from digits.synthetic import FONT_FILES, FONTS, TEMPLATES, catmull_rom, colours
+
 OUT = Path(__file__).resolve().parent / "digit_images"
-FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-FONT_FILES = [
-    "DejaVuSans.ttf",
-    "DejaVuSans-Bold.ttf",
-    "DejaVuSans-Oblique.ttf",
-    "DejaVuSerif.ttf",
-    "DejaVuSerif-Bold.ttf",
-    "DejaVuSerif-Italic.ttf",
-    "DejaVuSansMono.ttf",
-    "DejaVuSansMono-Bold.ttf",
-    "STIXGeneral.ttf",
-    "STIXGeneralBol.ttf",
-    "STIXGeneralItalic.ttf",
-    "cmr10.ttf",
-    "cmss10.ttf",
-    "cmtt10.ttf",
-]
 FORMATS = ["png", "jpg", "webp", "gif", "png", "jpg", "webp", "bmp"]
-
-# Pen paths for each digit in a unit square (x right, y down); a spline runs through them.
-TEMPLATES = {
-    0: [
-        [
-            (0.5, 0.08),
-            (0.25, 0.2),
-            (0.18, 0.5),
-            (0.27, 0.82),
-            (0.5, 0.93),
-            (0.73, 0.8),
-            (0.8, 0.5),
-            (0.72, 0.18),
-            (0.5, 0.08),
-        ]
-    ],
-    1: [[(0.35, 0.25), (0.55, 0.08), (0.55, 0.92)]],
-    2: [
-        [
-            (0.2, 0.28),
-            (0.35, 0.1),
-            (0.6, 0.08),
-            (0.75, 0.25),
-            (0.68, 0.45),
-            (0.4, 0.7),
-            (0.18, 0.9),
-            (0.5, 0.88),
-            (0.85, 0.9),
-        ]
-    ],
-    3: [
-        [
-            (0.2, 0.15),
-            (0.5, 0.07),
-            (0.75, 0.2),
-            (0.7, 0.4),
-            (0.45, 0.5),
-            (0.75, 0.6),
-            (0.78, 0.8),
-            (0.5, 0.93),
-            (0.2, 0.85),
-        ]
-    ],
-    4: [[(0.6, 0.08), (0.4, 0.4), (0.18, 0.65), (0.85, 0.65)], [(0.65, 0.35), (0.65, 0.93)]],
-    5: [
-        [
-            (0.78, 0.1),
-            (0.35, 0.1),
-            (0.28, 0.45),
-            (0.55, 0.4),
-            (0.78, 0.55),
-            (0.78, 0.78),
-            (0.5, 0.93),
-            (0.2, 0.85),
-        ]
-    ],
-    6: [
-        [
-            (0.7, 0.08),
-            (0.4, 0.3),
-            (0.25, 0.6),
-            (0.3, 0.85),
-            (0.5, 0.93),
-            (0.72, 0.8),
-            (0.7, 0.6),
-            (0.5, 0.5),
-            (0.28, 0.62),
-        ]
-    ],
-    7: [[(0.15, 0.1), (0.85, 0.1), (0.6, 0.5), (0.42, 0.92)]],
-    8: [
-        [
-            (0.5, 0.5),
-            (0.25, 0.33),
-            (0.3, 0.12),
-            (0.5, 0.07),
-            (0.7, 0.12),
-            (0.75, 0.33),
-            (0.5, 0.5),
-            (0.22, 0.7),
-            (0.3, 0.9),
-            (0.5, 0.95),
-            (0.7, 0.9),
-            (0.78, 0.7),
-            (0.5, 0.5),
-        ]
-    ],
-    9: [
-        [
-            (0.72, 0.3),
-            (0.55, 0.1),
-            (0.3, 0.15),
-            (0.25, 0.35),
-            (0.45, 0.5),
-            (0.7, 0.4),
-            (0.72, 0.3),
-            (0.68, 0.6),
-            (0.6, 0.93),
-        ]
-    ],
-}
-
-
-def catmull_rom(points, steps=12):
-    """A smooth curve through the points, as a dense list of (x, y)."""
-    p = np.array(points, dtype=float)
-    p = np.vstack([p[0], p, p[-1]])
-    curve = []
-    for i in range(1, len(p) - 2):
-        for t in np.linspace(0, 1, steps, endpoint=False):
-            t2, t3 = t * t, t * t * t
-            curve.append(
-                0.5
-                * (
-                    (2 * p[i])
-                    + (-p[i - 1] + p[i + 1]) * t
-                    + (2 * p[i - 1] - 5 * p[i] + 4 * p[i + 1] - p[i + 2]) * t2
-                    + (-p[i - 1] + 3 * p[i] - 3 * p[i + 1] + p[i + 2]) * t3
-                )
-            )
-    curve.append(p[-2])
-    return np.array(curve)
-
-
-def colours(rng):
-    """(ink, paper) as RGB tuples: dark on light mostly, sometimes light on dark or coloured."""
-    kind = rng.choice(["black-on-white", "blue-on-cream", "white-on-black", "chalk", "grey"])
-    return {
-        "black-on-white": ((20, 20, 25), (250, 250, 248)),
-        "blue-on-cream": ((30, 50, 160), (245, 235, 200)),
-        "white-on-black": ((245, 245, 245), (10, 10, 10)),
-        "chalk": ((225, 230, 220), (40, 70, 50)),
-        "grey": ((90, 90, 90), (215, 215, 215)),
-    }[kind]
 
 
 def mnist_test():

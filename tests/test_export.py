@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 import export
-from digits import DEFAULT_MODEL
+from digits import DEFAULT_DETECTOR, DEFAULT_MODEL
 from digits.export import FORMATS, TOLERANCE, export_path, predictor, record_path
 from digits.export import export as export_model
 from digits.inference import predict
@@ -21,7 +21,10 @@ SHIPPED = sorted(p.name for p in (ROOT / "models").glob("*.keras"))
 @pytest.fixture(scope="module")
 def keras_probabilities(mnist):
     """Each shipped model's probabilities on the 10,000 test images, computed once."""
-    return {name: predict(load_model(ROOT / "models" / name), mnist["x_test"]) for name in SHIPPED}
+    return {
+        name: predict(load_model(ROOT / "models" / name, classes=None), mnist["x_test"])
+        for name in SHIPPED
+    }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -32,10 +35,11 @@ def test_every_shipped_model_exports_to_every_format_with_parity(
     """The exported file, run by its own runtime, predicts the same digit as the Keras model
     on all 10,000 test images, every probability within 1e-4."""
     output = export_path(tmp_path / name, fmt)
-    check = export_model(load_model(ROOT / "models" / name), fmt, output, mnist["x_test"][:100])
+    model = load_model(ROOT / "models" / name, classes=None)  # the detector has 2 outputs
+    check = export_model(model, fmt, output, mnist["x_test"][:100])
     assert check["different_digits"] == 0
     exported = predictor(output, fmt)(mnist["x_test"])
-    assert exported.shape == (10000, 10)
+    assert exported.shape == (10000, model.output_shape[-1])
     np.testing.assert_array_equal(exported.argmax(axis=1), keras_probabilities[name].argmax(axis=1))
     assert np.abs(exported - keras_probabilities[name]).max() <= TOLERANCE
 
@@ -95,10 +99,11 @@ def test_export_py_errors_are_one_line(cli, flags, fragment):
     assert status == 2 and err.count("\n") == 1 and fragment in err
 
 
-def test_the_default_model_ships_with_its_onnx_file(mnist):
-    onnx = export_path(ROOT / DEFAULT_MODEL, "onnx")
+@pytest.mark.parametrize("shipped", [DEFAULT_MODEL, DEFAULT_DETECTOR])
+def test_the_default_model_and_detector_ship_with_their_onnx_files(shipped):
+    onnx = export_path(ROOT / shipped, "onnx")
     record = json.loads(record_path(onnx).read_text())
-    assert record["source_sha256"] == sha256_of(ROOT / DEFAULT_MODEL), "exported from this model"
+    assert record["source_sha256"] == sha256_of(ROOT / shipped), "exported from this very file"
     assert record["parity_on_test_images"]["different_digits"] == 0
 
 

@@ -137,7 +137,6 @@ BAD_FILES = {
         "damaged or truncated",
     ),
     "bomb.png": (bomb, "over the 40 megapixel limit"),
-    "blank.png": (lambda p: Image.new("L", (200, 200), 255).save(p), "no ink found"),
 }
 
 
@@ -145,12 +144,15 @@ def test_each_bad_file_gets_its_own_line_and_the_rest_are_classified(cli, tmp_pa
     for name, (make, _) in BAD_FILES.items():
         make(tmp_path / name)
     good = own(2, "printed", ".png")
+    blank = tmp_path / "blank.png"  # read, as "not a digit": not an error
+    Image.new("L", (200, 200), 255).save(blank)
     missing = tmp_path / "missing.png"
     status, out, err = cli(
-        predict.main, *[str(tmp_path / n) for n in BAD_FILES], str(missing), str(good)
+        predict.main, *[str(tmp_path / n) for n in BAD_FILES], str(missing), str(blank), str(good)
     )
     assert status == 2
-    assert out.strip().startswith(f"{good}: 2 (")
+    assert out.splitlines()[0] == f"{blank}: not a digit (no ink: the picture is blank)"
+    assert out.splitlines()[1].startswith(f"{good}: 2 (")
     lines = err.strip().splitlines()
     assert len(lines) == len(BAD_FILES) + 1 and "Traceback" not in err
     for line, (name, (_, reason)) in zip(lines[:-1], BAD_FILES.items(), strict=True):

@@ -52,3 +52,10 @@ def test_readme_benchmark_table_is_the_one_in_results():
     results = (ROOT / "benchmarks" / "RESULTS.md").read_text()
     table = results[results.index("| model |") :].split("\n\n")[0]
     assert table in (ROOT / "README.md").read_text()
+
+
+def test_readme_calibration_table_is_the_one_the_report_command_prints():
+    from digits.report import calibration_table
+
+    table = calibration_table(ROOT / "models")
+    assert "`accurate`" in table and table in (ROOT / "README.md").read_text()

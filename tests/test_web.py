@@ -25,23 +25,30 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digits import DEFAULT_MODEL  # noqa: E402
+from digits import DEFAULT_DETECTOR, DEFAULT_MODEL  # noqa: E402
+from digits.reading import open_detector  # noqa: E402
 from digits.store import load_model  # noqa: E402
 from digits.web import MAX_BODY, create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEVEN = [[(60, 60), (220, 60), (130, 240)]]  # canvas coordinates of the pen strokes
+NUMBER_174 = [
+    [(40, 40), (40, 240)],
+    [(120, 60), (280, 60), (190, 240)],
+    [(400, 240), (400, 40), (330, 170), (470, 170)],
+]
+SCRIBBLE = [[(40, 200), (120, 40), (90, 250), (230, 60), (60, 120), (250, 230), (30, 60)]]
 ONE = [[(140, 40), (140, 240)]]
 FOUR = [[(190, 240), (190, 40), (60, 170), (230, 170)]]
 
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app(load_model(ROOT / DEFAULT_MODEL))
+    return create_app(load_model(ROOT / DEFAULT_MODEL), detector=open_detector(ROOT / DEFAULT_DETECTOR))
 
 
-def png_of(strokes, size=280, width=18):
-    image = Image.new("L", (size, size), 255)
+def png_of(strokes, size=280, width=18, height=None):
+    image = Image.new("L", (size, height or size), 255)
     draw = ImageDraw.Draw(image)
     for stroke in strokes:
         draw.line(stroke, fill=0, width=width, joint="curve")
@@ -75,10 +82,30 @@ ERRORS = {
     "body too large": ("post", "/predict", b"\x89PNG" + b"0" * MAX_BODY, "image/png", 413, ""),
     "malformed PNG": ("post", "/predict", b"\x89PNG\r\n\x1a\nbroken", "image/png", 400, "image"),
     "empty body": ("post", "/predict", b"", "image/png", 400, "no image"),
-    "blank drawing": ("post", "/predict", png_of([]), "image/png", 400, "no ink found"),
     "wrong method": ("get", "/predict", None, None, 405, ""),
     "unknown path": ("get", "/nothing-here", None, None, 404, ""),
 }
+
+
+def test_a_blank_drawing_and_a_scribble_are_not_digits(app):
+    client = app.test_client()
+    blank = client.post("/predict", data=png_of([]), content_type="image/png").get_json()
+    assert blank["number"] is None and "no ink" in blank["reason"]
+    answer = client.post("/predict", data=png_of(SCRIBBLE), content_type="image/png").get_json()
+    assert answer["number"] is None
+    assert any(d["digit"] is None for d in answer["digits"])
+
+
+def test_a_number_written_across_the_canvas_is_read_with_boxes(app):
+    answer = (
+        app.test_client()
+        .post("/predict", data=png_of(NUMBER_174, size=560, height=280), content_type="image/png")
+        .get_json()
+    )
+    assert answer["number"] == "174"
+    lefts = [d["box"]["left"] for d in answer["digits"]]
+    assert lefts == sorted(lefts) and lefts[0] < 60 < lefts[1] < 300 < lefts[2]
+    assert all(np.array(d["input"]).shape == (28, 28) for d in answer["digits"])
 
 
 @pytest.mark.parametrize("case", ERRORS)
@@ -292,6 +319,29 @@ def test_an_answer_that_arrives_after_clear_is_dropped(browser):
         page.close()
 
 
+
+
+def read_number(page):
+    page.wait_for_selector("#prediction[data-number]", timeout=15000)
+    return page.get_attribute("#prediction", "data-number")
+
+
+def test_a_number_written_across_the_page_gets_a_box_per_digit(page):
+    draw(page, NUMBER_174)
+    page.wait_for_selector("#prediction[data-number='174']", timeout=15000)
+    assert page.locator("#digits figure").count() == 3
+    boxes = page.evaluate(
+        "Array.from(document.getElementById('boxes').getContext('2d').getImageData(0,0,560,280).data)"
+    )
+    assert max(boxes[3::4]) > 0, "the boxes are drawn over the writing"
+
+
+def test_a_scribble_is_not_a_digit_on_the_page(page):
+    draw(page, SCRIBBLE)
+    assert read_number(page) == "none"
+    assert "not a digit" in page.text_content("#prediction")
+
+
 def test_a_photo_chosen_on_the_page_is_read(page, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(image_file(SEVEN, "JPEG", size=900))
@@ -320,17 +370,18 @@ def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
 
 
 def main(out):
-    """Start the app, draw a 7 in Chromium and save a screenshot of the page to `out`."""
+    """Start the app, write 174 in Chromium and save a screenshot of the page to `out`."""
     from playwright.sync_api import sync_playwright
 
-    with serving(create_app(load_model(ROOT / DEFAULT_MODEL))) as address, sync_playwright() as playwright:
+    app = create_app(load_model(ROOT / DEFAULT_MODEL), detector=open_detector(ROOT / DEFAULT_DETECTOR))
+    with serving(app) as address, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
         )
-        page = browser.new_page(viewport={"width": 760, "height": 560})
+        page = browser.new_page(viewport={"width": 1000, "height": 900})
         page.goto(address)
-        draw(page, SEVEN)
-        read_prediction(page)
+        draw(page, NUMBER_174)
+        read_number(page)
         page.wait_for_timeout(300)
         page.screenshot(path=out)
         browser.close()

@@ -1,0 +1,310 @@
+"""Pictures made by code: digits typeset in fonts or drawn as pen strokes, and things that are
+not digits (letters, words, scribbles, shapes, blank paper).
+
+The not-a-digit detector (digits.detector) trains on them, and the test-set generators in
+tests/ draw their printed, pen-stroke and non-digit pictures with them (other seeds).
+"""
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+FONT_FILES = [
+    "DejaVuSans.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSans-Oblique.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSerif-Bold.ttf",
+    "DejaVuSerif-Italic.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSansMono-Bold.ttf",
+    "STIXGeneral.ttf",
+    "STIXGeneralBol.ttf",
+    "STIXGeneralItalic.ttf",
+    "cmr10.ttf",
+    "cmss10.ttf",
+    "cmtt10.ttf",
+]
+
+
+# Pen paths for each digit in a unit square (x right, y down); a spline runs through them.
+
+
+TEMPLATES = {
+    0: [
+        [
+            (0.5, 0.08),
+            (0.25, 0.2),
+            (0.18, 0.5),
+            (0.27, 0.82),
+            (0.5, 0.93),
+            (0.73, 0.8),
+            (0.8, 0.5),
+            (0.72, 0.18),
+            (0.5, 0.08),
+        ]
+    ],
+    1: [[(0.35, 0.25), (0.55, 0.08), (0.55, 0.92)]],
+    2: [
+        [
+            (0.2, 0.28),
+            (0.35, 0.1),
+            (0.6, 0.08),
+            (0.75, 0.25),
+            (0.68, 0.45),
+            (0.4, 0.7),
+            (0.18, 0.9),
+            (0.5, 0.88),
+            (0.85, 0.9),
+        ]
+    ],
+    3: [
+        [
+            (0.2, 0.15),
+            (0.5, 0.07),
+            (0.75, 0.2),
+            (0.7, 0.4),
+            (0.45, 0.5),
+            (0.75, 0.6),
+            (0.78, 0.8),
+            (0.5, 0.93),
+            (0.2, 0.85),
+        ]
+    ],
+    4: [[(0.6, 0.08), (0.4, 0.4), (0.18, 0.65), (0.85, 0.65)], [(0.65, 0.35), (0.65, 0.93)]],
+    5: [
+        [
+            (0.78, 0.1),
+            (0.35, 0.1),
+            (0.28, 0.45),
+            (0.55, 0.4),
+            (0.78, 0.55),
+            (0.78, 0.78),
+            (0.5, 0.93),
+            (0.2, 0.85),
+        ]
+    ],
+    6: [
+        [
+            (0.7, 0.08),
+            (0.4, 0.3),
+            (0.25, 0.6),
+            (0.3, 0.85),
+            (0.5, 0.93),
+            (0.72, 0.8),
+            (0.7, 0.6),
+            (0.5, 0.5),
+            (0.28, 0.62),
+        ]
+    ],
+    7: [[(0.15, 0.1), (0.85, 0.1), (0.6, 0.5), (0.42, 0.92)]],
+    8: [
+        [
+            (0.5, 0.5),
+            (0.25, 0.33),
+            (0.3, 0.12),
+            (0.5, 0.07),
+            (0.7, 0.12),
+            (0.75, 0.33),
+            (0.5, 0.5),
+            (0.22, 0.7),
+            (0.3, 0.9),
+            (0.5, 0.95),
+            (0.7, 0.9),
+            (0.78, 0.7),
+            (0.5, 0.5),
+        ]
+    ],
+    9: [
+        [
+            (0.72, 0.3),
+            (0.55, 0.1),
+            (0.3, 0.15),
+            (0.25, 0.35),
+            (0.45, 0.5),
+            (0.7, 0.4),
+            (0.72, 0.3),
+            (0.68, 0.6),
+            (0.6, 0.93),
+        ]
+    ],
+}
+
+
+def catmull_rom(points, steps=12):
+    """A smooth curve through the points, as a dense list of (x, y)."""
+    p = np.array(points, dtype=float)
+    p = np.vstack([p[0], p, p[-1]])
+    curve = []
+    for i in range(1, len(p) - 2):
+        for t in np.linspace(0, 1, steps, endpoint=False):
+            t2, t3 = t * t, t * t * t
+            curve.append(
+                0.5
+                * (
+                    (2 * p[i])
+                    + (-p[i - 1] + p[i + 1]) * t
+                    + (2 * p[i - 1] - 5 * p[i] + 4 * p[i + 1] - p[i + 2]) * t2
+                    + (-p[i - 1] + 3 * p[i] - 3 * p[i + 1] + p[i + 2]) * t3
+                )
+            )
+    curve.append(p[-2])
+    return np.array(curve)
+
+
+def colours(rng):
+    """(ink, paper) as RGB tuples: dark on light mostly, sometimes light on dark or coloured."""
+    kind = rng.choice(["black-on-white", "blue-on-cream", "white-on-black", "chalk", "grey"])
+    return {
+        "black-on-white": ((20, 20, 25), (250, 250, 248)),
+        "blue-on-cream": ((30, 50, 160), (245, 235, 200)),
+        "white-on-black": ((245, 245, 245), (10, 10, 10)),
+        "chalk": ((225, 230, 220), (40, 70, 50)),
+        "grey": ((90, 90, 90), (215, 215, 215)),
+    }[kind]
+
+
+# Letters that do not look like a digit in some hand or font
+
+
+LETTERS = "ACEFHKMNPRTUVWXYacefhkmnprtuvwxy"
+
+
+# Pen paths for a few capital letters in a unit square, as TEMPLATES has them for digits
+
+
+LETTER_TEMPLATES = {
+    "U": [[(0.2, 0.1), (0.22, 0.7), (0.5, 0.92), (0.78, 0.7), (0.8, 0.1)]],
+    "W": [[(0.08, 0.1), (0.28, 0.9), (0.5, 0.35), (0.72, 0.9), (0.92, 0.1)]],
+    "V": [[(0.15, 0.1), (0.5, 0.9), (0.85, 0.1)]],
+    "X": [[(0.15, 0.1), (0.85, 0.9)], [(0.85, 0.1), (0.15, 0.9)]],
+    "N": [[(0.2, 0.9), (0.2, 0.1), (0.8, 0.9), (0.8, 0.1)]],
+    "M": [[(0.12, 0.9), (0.18, 0.1), (0.5, 0.6), (0.82, 0.1), (0.88, 0.9)]],
+    "H": [[(0.2, 0.1), (0.2, 0.9)], [(0.8, 0.1), (0.8, 0.9)], [(0.2, 0.5), (0.8, 0.5)]],
+    "K": [[(0.2, 0.1), (0.2, 0.9)], [(0.8, 0.1), (0.22, 0.55), (0.8, 0.9)]],
+    "A": [[(0.15, 0.9), (0.5, 0.1), (0.85, 0.9)], [(0.3, 0.6), (0.7, 0.6)]],
+    "E": [[(0.8, 0.1), (0.2, 0.1), (0.2, 0.9), (0.8, 0.9)], [(0.2, 0.5), (0.65, 0.5)]],
+    "F": [[(0.8, 0.1), (0.25, 0.1), (0.25, 0.9)], [(0.25, 0.5), (0.65, 0.5)]],
+    "R": [[(0.25, 0.9), (0.25, 0.1), (0.7, 0.15), (0.72, 0.4), (0.25, 0.5), (0.8, 0.9)]],
+    "C": [[(0.8, 0.2), (0.55, 0.08), (0.25, 0.25), (0.2, 0.6), (0.4, 0.9), (0.8, 0.82)]],
+    "e": [[(0.2, 0.6), (0.8, 0.6), (0.7, 0.35), (0.45, 0.3), (0.22, 0.55), (0.35, 0.88), (0.8, 0.85)]],
+    "m": [[(0.1, 0.9), (0.1, 0.4), (0.3, 0.35), (0.45, 0.5), (0.45, 0.9)],
+          [(0.45, 0.5), (0.65, 0.35), (0.85, 0.5), (0.85, 0.9)]],
+    "w": [[(0.1, 0.35), (0.3, 0.9), (0.5, 0.5), (0.7, 0.9), (0.9, 0.35)]],
+}
+
+
+WORDS = ["cat", "hello", "MNIST", "word", "Keras", "test", "note", "yes", "AREA", "FACE",
+         "map", "tree", "Numpy", "pen", "WHY", "rain", "ink", "fax"]
+
+
+def pen_paths(paths, rng, scale, offset, slant=0.0, squash=1.0, jitter=0.025):
+    """Template pen paths (unit square) -> image coordinates, jittered like a hand."""
+    out = []
+    for path in paths:
+        points = np.array(path) + rng.normal(0, jitter, (len(path), 2))
+        curve = catmull_rom(points) if len(path) > 2 else points
+        x = (curve[:, 0] - 0.5) * squash + 0.5 + slant * (0.5 - curve[:, 1])
+        out.append(np.stack([x * scale + offset[0], curve[:, 1] * scale + offset[1]], axis=1))
+    return out
+
+
+def stroke(draw, xy, ink, pen):
+    draw.line([tuple(p) for p in xy], fill=ink, width=pen, joint="curve")
+    for end in (xy[0], xy[-1]):
+        draw.ellipse([*(end - pen / 2), *(end + pen / 2)], fill=ink)
+
+
+def typeset(text, rng, size=None, kerning=0.0):
+    """Text in one of the fonts, dark or light, on a canvas with a margin."""
+    font = ImageFont.truetype(str(FONTS / FONT_FILES[int(rng.integers(len(FONT_FILES)))]), size or int(rng.integers(28, 110)))
+    ink, paper = colours(rng)
+    glyphs = []
+    for ch in text:
+        box = font.getbbox(ch)
+        glyph = Image.new("L", (box[2] + 4, font.size * 2), 0)
+        ImageDraw.Draw(glyph).text((2, 0), ch, font=font, fill=255)
+        glyphs.append(glyph)
+    width = sum(int(g.width * (1 - kerning)) for g in glyphs) + font.size * 2
+    mask = Image.new("L", (width, font.size * 3), 0)
+    x = font.size
+    for glyph in glyphs:
+        mask.paste(Image.fromarray(np.maximum(np.asarray(mask.crop((x, font.size // 2, x + glyph.width, font.size // 2 + glyph.height))), np.asarray(glyph))), (x, font.size // 2))
+        x += int(glyph.width * (1 - kerning))
+    coverage = np.asarray(mask, dtype=np.float32)[..., None] / 255
+    rgb = (1 - coverage) * np.array(paper) + coverage * np.array(ink)
+    image = Image.fromarray(rgb.astype(np.uint8))
+    return image.rotate(rng.uniform(-4, 4), expand=True, fillcolor=paper)
+
+
+def pen_written(chars, templates, rng):
+    """Characters drawn as pen strokes from templates, left to right."""
+    size = int(rng.integers(40, 120))
+    ink, paper = colours(rng)
+    advance = size * rng.uniform(0.8, 1.05)
+    canvas = Image.new("RGB", (int(advance * len(chars) + size), int(size * 1.6)), paper)
+    draw = ImageDraw.Draw(canvas)
+    pen = max(2, int(size * rng.uniform(0.06, 0.12)))
+    slant = rng.uniform(-0.25, 0.25)
+    for i, ch in enumerate(chars):
+        offset = (size * 0.5 + i * advance, size * 0.3 + rng.normal(0, 0.04) * size)
+        for xy in pen_paths(templates[ch], rng, size * 0.9, offset, slant, rng.uniform(0.8, 1.05)):
+            stroke(draw, xy, ink, pen)
+    return canvas
+
+
+def scribble(rng):
+    side = int(rng.integers(80, 300))
+    ink, paper = colours(rng)
+    canvas = Image.new("RGB", (side, side), paper)
+    points = rng.uniform(0.1, 0.9, (int(rng.integers(6, 16)), 2))
+    stroke(ImageDraw.Draw(canvas), catmull_rom(points) * side, ink, max(2, int(side * rng.uniform(0.02, 0.07))))
+    return canvas
+
+
+def shape(rng, kind):
+    side = int(rng.integers(80, 300))
+    ink, paper = colours(rng)
+    canvas = Image.new("RGB", (side, side), paper)
+    draw = ImageDraw.Draw(canvas)
+    pen = max(2, int(side * rng.uniform(0.03, 0.08)))
+    c, r = side / 2, side * rng.uniform(0.28, 0.42)
+    if kind == "star":
+        angles = np.linspace(-np.pi / 2, 3.5 * np.pi, 11)
+        radii = np.where(np.arange(11) % 2 == 0, r, r * 0.45)
+        xy = [(c + q * np.cos(a), c + q * np.sin(a)) for q, a in zip(radii, angles)]
+        draw.line(xy, fill=ink, width=pen, joint="curve")
+    elif kind == "cross":
+        draw.line([(c - r, c), (c + r, c)], fill=ink, width=pen)
+        draw.line([(c, c - r), (c, c + r)], fill=ink, width=pen)
+    elif kind == "triangle":
+        draw.polygon([(c, c - r), (c + r, c + r * 0.8), (c - r, c + r * 0.8)], outline=ink, width=pen)
+    elif kind == "square":
+        draw.rectangle([c - r, c - r, c + r, c + r], outline=ink, width=pen)
+    elif kind == "arrow":
+        draw.line([(c - r, c), (c + r, c)], fill=ink, width=pen)
+        draw.line([(c + r * 0.4, c - r * 0.5), (c + r, c), (c + r * 0.4, c + r * 0.5)], fill=ink, width=pen)
+    elif kind == "hash":
+        for k in (-0.35, 0.35):
+            draw.line([(c + k * r, c - r), (c + k * r, c + r)], fill=ink, width=pen)
+            draw.line([(c - r, c + k * r), (c + r, c + k * r)], fill=ink, width=pen)
+    else:  # spiral
+        t = np.linspace(0, 4 * np.pi, 200)
+        xy = np.stack([c + r * t / (4 * np.pi) * np.cos(t), c + r * t / (4 * np.pi) * np.sin(t)], 1)
+        draw.line([tuple(p) for p in xy], fill=ink, width=pen, joint="curve")
+    return canvas.rotate(rng.uniform(-20, 20), fillcolor=paper)
+
+
+def blank(rng):
+    width, height = int(rng.integers(60, 600)), int(rng.integers(60, 600))
+    paper = np.array(colours(rng)[1], dtype=np.float32)
+    page = np.ones((height, width, 3)) * paper + rng.normal(0, rng.uniform(0, 8), (height, width, 1))
+    if rng.random() < 0.3 and height > 80:  # ruled
+        for row in range(10, height, 25):
+            page[row : row + 2] = [150, 180, 230]
+    return Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
