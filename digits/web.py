@@ -111,7 +111,7 @@ def error(status, message):
     return response
 
 
-def serve(make_app, host, port, workers=1, threads=4, ready=print):
+def serve(make_app, host, port, workers=1, threads=8, ready=print):
     """Answer on host:port with `workers` processes that share one listening socket, each
     running make_app(large_image_turn) on waitress with `threads` threads, until Ctrl-C
     or SIGTERM.
@@ -125,7 +125,8 @@ def serve(make_app, host, port, workers=1, threads=4, ready=print):
 
     # waitress warns each time requests queue for a thread: under load, that is every second
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    listener = socket.create_server((host, port), backlog=1024)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=1024)
     large_image_turn = multiprocessing.BoundedSemaphore(1)  # one for all the processes
     children = []
     for _ in range(workers - 1 if hasattr(os, "fork") else 0):
@@ -148,7 +149,8 @@ def serve(make_app, host, port, workers=1, threads=4, ready=print):
         server.run()
         os._exit(0)
     signal.signal(signal.SIGTERM, _stop)
-    ready(f"http://{host}:{listener.getsockname()[1]}/")
+    shown = f"[{host}]" if ":" in host else host
+    ready(f"http://{shown}:{listener.getsockname()[1]}/")
     try:
         server.run()
     except KeyboardInterrupt:

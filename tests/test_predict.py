@@ -200,3 +200,13 @@ def test_image_loading_on_any_bytes_gives_grey_levels_or_its_own_error(raw):
     except DigitsError:
         return
     assert grey.ndim == 2 and np.all((grey >= 0) & (grey <= 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 400), st.sampled_from([0, 10, 25, 50, 75, 99, 99.9, 99.99, 100]), st.data())
+def test_fast_percentile_is_numpys_for_float32_images(size, q, draw):
+    from digits.images import percentile
+
+    seed = draw.draw(st.integers(0, 2**31))
+    values = np.random.default_rng(seed).random(size).astype(np.float32)
+    assert percentile(values, q) == float(np.percentile(values, q))
