@@ -1,7 +1,7 @@
 """Train a network on MNIST and save it to models/.
 
     python train.py                    # the dense network (MLP): about 1 minute on a laptop CPU
-    python train.py --model cnn        # the convolutional network: under a minute
+    python train.py --model cnn        # the fast convolutional network: one pass, seconds
     python train.py --model accurate   # the most accurate one: about 10 minutes on 2 cores
 
 Trains on 55,000 of the 60,000 training images and watches the other 5,000 (a fixed,
@@ -119,6 +119,7 @@ def train_and_save(args, argv, arrays, output):
             warmup=recipe["warmup"],
             label_smoothing=recipe["label_smoothing"],
             augment=recipe["augment"],
+            adam_betas=recipe["adam_betas"],
             seed=args.seed,
             validation_size=args.validation_size,
             limit=args.limit,

@@ -27,10 +27,31 @@ NONDIGIT_SOURCES = 6000  # letters, words, scribbles and shapes, in all
 
 
 def build_detector():
-    """The fast CNN's layers (digits.models.cnn), with two outputs: digit, not a digit."""
-    from digits.models import cnn
+    """A small CNN (the first fast CNN's layers), with two outputs: digit, not a digit."""
+    from digits.backend import keras
+    from digits.models import raw_image
 
-    return cnn(classes=2, name="detector")
+    L = keras.layers
+
+    def conv_block(channels):
+        return [
+            L.Conv2D(channels, 5, padding="same", use_bias=False),
+            L.MaxPooling2D(2),
+            L.BatchNormalization(momentum=0.9),
+            L.ReLU(),
+        ]
+
+    return keras.Sequential(
+        [
+            *raw_image(L.Reshape((28, 28, 1))),
+            *conv_block(16),
+            *conv_block(32),
+            L.Flatten(),
+            L.Dropout(0.3),
+            L.Dense(2, activation="softmax"),
+        ],
+        name="detector",
+    )
 
 
 def pieces_of(image):

@@ -27,17 +27,20 @@ RECIPES = {
         "warmup": 0.0,
         "label_smoothing": 0.1,
         "augment": False,
+        "adam_betas": (0.9, 0.999),
     },
-    # three epochs: a quarter of the steps warm up to a high rate, the rest cool down
-    # (validation accuracy, seed 0: two epochs 98.74%, three 98.96%; the previous CNN,
-    # normalising before pooling, 98.76% in three epochs at 1.5x the time)
+    # ONE epoch of batch 96: a fifth of the steps warm up to a high rate, the rest cool
+    # down, with Adam's faster-forgetting moments (betas 0.7, 0.9), as in
+    # tuomaso/train_mnist_fast (validation accuracy, seeds 0-2: 99.12, 98.96, 98.84%; batch
+    # 128: 98.90%; two epochs of batch 256: 99.18% at twice the time)
     "cnn": {
-        "epochs": 3,
-        "batch_size": 256,
-        "learning_rate": 5e-3,
-        "warmup": 0.25,
+        "epochs": 1,
+        "batch_size": 96,
+        "learning_rate": 1e-2,
+        "warmup": 0.2,
         "label_smoothing": 0.0,
         "augment": False,
+        "adam_betas": (0.7, 0.9),
     },
     # (validation accuracy, seed 0: 99.42% at epoch 12 of 15; the same net with 32 and 64
     # channels and slower batch-norm statistics, in half the time, 99.28%)
@@ -48,6 +51,7 @@ RECIPES = {
         "warmup": 0.1,
         "label_smoothing": 0.1,
         "augment": True,
+        "adam_betas": (0.9, 0.999),
     },
 }
 MODEL_NAMES = tuple(RECIPES)
@@ -74,30 +78,30 @@ def mlp():
     )
 
 
-def cnn(classes=NUM_CLASSES, name="cnn"):
-    # Built for speed on a CPU: 5x5 kernels see a whole stroke at once, few channels keep
-    # each step cheap, and batch normalisation (with fast-moving statistics, for a run of
-    # only a few hundred steps) lets a high learning rate converge in three epochs.
-    # Pooling comes straight after each convolution, so normalisation and ReLU work on a
-    # quarter of the values: on a 2-core CPU that cut a third of every epoch's time.
-    def conv_block(channels):
-        return [
-            L.Conv2D(channels, 5, padding="same", use_bias=False),
-            L.MaxPooling2D(2),
-            L.BatchNormalization(momentum=0.9),
-            L.ReLU(),
-        ]
-
+def cnn():
+    # Built for speed on a CPU, to learn MNIST in one pass: a 5x5 convolution sees a whole
+    # stroke at once, a 3x3 one combines them, few channels keep each step cheap, batch
+    # normalisation lets a high learning rate converge, and a dense layer of 256 does the
+    # rest. Pooling comes straight after each convolution, so normalisation and ReLU work on
+    # a quarter of the values (on a 2-core CPU that cut a third of every epoch's time).
     return keras.Sequential(
         [
             *raw_image(L.Reshape((28, 28, 1))),
-            *conv_block(16),
-            *conv_block(32),
+            L.Conv2D(24, 5, padding="same", use_bias=False),
+            L.MaxPooling2D(2),
+            L.BatchNormalization(momentum=0.9),
+            L.ReLU(),
+            L.Conv2D(32, 3, padding="same", use_bias=False),
+            L.MaxPooling2D(2),
+            L.BatchNormalization(momentum=0.9),
+            L.ReLU(),
             L.Flatten(),
-            L.Dropout(0.3),
-            L.Dense(classes, activation="softmax"),
+            L.Dense(256, use_bias=False),
+            L.BatchNormalization(momentum=0.9),
+            L.ReLU(),
+            L.Dense(NUM_CLASSES, activation="softmax"),
         ],
-        name=name,
+        name="cnn",
     )
 
 

@@ -179,6 +179,7 @@ def train(
     warmup=0.0,
     label_smoothing=0.0,
     augment=False,
+    adam_betas=(0.9, 0.999),
     seed=0,
     validation_size=5000,
     limit=None,
@@ -217,6 +218,7 @@ def train(
         "label_smoothing": label_smoothing,
         "augment": augment,
         "optimizer": "adam",
+        "adam_betas": list(adam_betas),
         "seed": seed,
         "deterministic": deterministic,
         "training_images": len(x_fit),
@@ -258,7 +260,7 @@ def train(
         warmup_steps=warm,
     )
     trainer.compile(
-        optimizer=keras.optimizers.Adam(schedule),
+        optimizer=keras.optimizers.Adam(schedule, beta_1=adam_betas[0], beta_2=adam_betas[1]),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"],
     )

@@ -59,3 +59,9 @@ def test_readme_calibration_table_is_the_one_the_report_command_prints():
 
     table = calibration_table(ROOT / "models")
     assert "`accurate`" in table and table in (ROOT / "README.md").read_text()
+
+
+def test_readme_shows_the_fast_cnn_benchmark_as_results_cnn_has_it():
+    results = (ROOT / "benchmarks" / "RESULTS-cnn.md").read_text()
+    table = results[results.index("| model |") :].split("\n\n")[0]
+    assert "| `cnn` |" in table and table in (ROOT / "README.md").read_text()
