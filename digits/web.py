@@ -82,9 +82,10 @@ def create_app(model, large_image_turn=None, detector=None, min_confidence=MIN_C
             if large:
                 time.sleep(LARGE_REST * (time.perf_counter() - started))
                 large_image_turn.release()
-        for digit in [result, *result["digits"]]:
-            if "input" in digit:
-                digit["input"] = digit["input"].round(3).tolist()
+        for digit in result["digits"]:
+            digit["input"] = digit["input"].round(3).tolist()
+        if "input" in result:  # one digit: the same 28x28 image, converted once
+            result["input"] = result["digits"][0]["input"]
         return jsonify(result)
 
     @app.errorhandler(HTTPException)
