@@ -120,6 +120,7 @@ def train_and_save(args, argv, arrays, output):
             label_smoothing=recipe["label_smoothing"],
             augment=recipe["augment"],
             adam_betas=recipe["adam_betas"],
+            mixed_precision=recipe["mixed_precision"],
             seed=args.seed,
             validation_size=args.validation_size,
             limit=args.limit,

@@ -139,6 +139,7 @@ def train_ours(name, arrays, seed, epochs=None, limit=None):
     )
     return model, {
         "epochs": recipe["epochs"],
+        "precision": record["config"]["precision"],
         "epoch_seconds": record["history"]["epoch_seconds"],
         "val_accuracy": record["history"]["val_accuracy"],
         "training_images": record["config"]["training_images"],
@@ -207,6 +208,17 @@ def run(models, seeds, quick, save=None, command=None):
         ensemble = average_probabilities(accurate_probabilities)
         runs["accurate"][0]["ensemble_accuracy"] = float(np.mean(ensemble.argmax(axis=1) == y_test))
     return runs
+
+
+def precisions(runs):
+    """', except <model> (its recipe): <policy>' for each model that trained in another."""
+    default = keras.mixed_precision.global_policy().name
+    others = {
+        name: rs[0]["precision"]
+        for name, rs in runs.items()
+        if rs[0].get("precision", default) != default
+    }
+    return "".join(f", except `{name}` (its recipe): {policy}" for name, policy in others.items())
 
 
 def time_to(target, result):
@@ -351,7 +363,7 @@ def main(argv=None):
             f"Made by `{command}` on {started}: {seeds} seed(s) per model, interleaved.",
             f"Machine: {gpu} (GPU), with {cpu}." if gpu else f"Machine: {cpu}.",
             f"Keras backend: {keras.backend.backend()}; dtype policy: "
-            f"{keras.mixed_precision.global_policy().name}.",
+            f"{keras.mixed_precision.global_policy().name}{precisions(runs)}.",
             f"Libraries: {versions}.",
             "",
             rows,

@@ -1,14 +1,19 @@
 """The networks, each a readable list of Keras layers, and the recipe that trains it.
 
-mlp       the classic dense network: Dense + ReLU + Dropout layers, softmax output
+mlp       the classic dense network: Dense + ReLU layers, softmax output, trained on
+          randomly moved digits
 cnn       a small, fast convolutional network
 accurate  the most accurate single network here: a deeper CNN, trained on randomly
-          rotated, zoomed and shifted digits (see augmentation())
+          rotated, zoomed and shifted digits too (see augmentation())
 
 Every model owns its input boundary: it takes the image as MNIST stores it, 28x28 pixel
 values 0-255 (uint8 or float), and scales and reshapes it in its first layers, so that
 keras.models.load_model(path).predict(images) is right with nothing else imported.
+Their softmax outputs compute in float32 even while training runs in mixed precision
+(digits.training): bfloat16's three significant digits are too coarse for probabilities.
 """
+
+import math
 
 from digits import DigitsError
 from digits.backend import keras
@@ -17,17 +22,24 @@ from digits.data import NUM_CLASSES
 L = keras.layers
 
 # Default training recipe per model: plain values; epochs, batch size and learning rate
-# can be overridden from train.py. Chosen on the validation hold-out only.
+# can be overridden from train.py. Chosen on the validation hold-out only. `augment` trains
+# on randomly moved digits (augmentation()); `mixed_precision` computes in bfloat16 where
+# that is fast (digits.training.bfloat16_is_fast), and the saved model in float32 anyway.
 RECIPES = {
-    # 10 epochs of batch 256 with label smoothing beat 12 of batch 128 without, in less time
+    # Randomly moved digits teach a dense network what convolutions know by construction;
+    # with them, dropout only cost accuracy and time. bfloat16 where the CPU has units for
+    # it (1.7x faster on an AMD EPYC). Validation accuracy, seed 0: 99.10% at 16 epochs (20
+    # epochs: 99.06%, and with dropout 0.1 as well 98.94% in 1.3x the time; layers of 1024:
+    # 99.14% in 1.4x the time; the old recipe, no augmentation, dropout 0.3, 10 epochs: 98.60%)
     "mlp": {
-        "epochs": 10,
+        "epochs": 16,
         "batch_size": 256,
         "learning_rate": 2e-3,
         "warmup": 0.0,
         "label_smoothing": 0.1,
-        "augment": False,
+        "augment": True,
         "adam_betas": (0.9, 0.999),
+        "mixed_precision": True,
     },
     # ONE epoch of batch 96: a fifth of the steps warm up to a high rate, the rest cool
     # down, with Adam's faster-forgetting moments (betas 0.7, 0.9), as in
@@ -41,6 +53,7 @@ RECIPES = {
         "label_smoothing": 0.0,
         "augment": False,
         "adam_betas": (0.7, 0.9),
+        "mixed_precision": False,
     },
     # (validation accuracy, seed 0: 99.42% at epoch 12 of 15; the same net with 32 and 64
     # channels and slower batch-norm statistics, in half the time, 99.28%)
@@ -52,6 +65,7 @@ RECIPES = {
         "label_smoothing": 0.1,
         "augment": True,
         "adam_betas": (0.9, 0.999),
+        "mixed_precision": False,
     },
 }
 MODEL_NAMES = tuple(RECIPES)
@@ -64,15 +78,14 @@ def raw_image(reshape):
 
 
 def mlp():
+    # Two wide ReLU layers; trained on randomly moved digits (RECIPES["mlp"]), it needs
+    # no dropout.
     return keras.Sequential(
         [
             *raw_image(L.Flatten()),
-            L.Dropout(0.1),  # a little noise on the pixels themselves
-            L.Dense(1024, activation="relu"),
-            L.Dropout(0.3),
-            L.Dense(1024, activation="relu"),
-            L.Dropout(0.3),
-            L.Dense(NUM_CLASSES, activation="softmax"),
+            L.Dense(800, activation="relu"),
+            L.Dense(800, activation="relu"),
+            L.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
         ],
         name="mlp",
     )
@@ -99,7 +112,7 @@ def cnn():
             L.Dense(256, use_bias=False),
             L.BatchNormalization(momentum=0.9),
             L.ReLU(),
-            L.Dense(NUM_CLASSES, activation="softmax"),
+            L.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
         ],
         name="cnn",
     )
@@ -127,27 +140,75 @@ def accurate():
             *conv(96, pool=True),
             L.Flatten(),
             L.Dropout(0.4),
-            L.Dense(NUM_CLASSES, activation="softmax"),
+            L.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
         ],
         name="accurate",
     )
 
 
+class RandomAffine(L.Layer):
+    """In training, each image rotated (up to `degrees` either way), zoomed (by up to a
+    factor `zoom` either way) and shifted (up to `pixels` along each axis) at random, all in
+    one bilinear resampling; black moves in from beyond the edges. Elsewhere, the identity.
+
+    Keras's RandomRotation, RandomZoom and RandomTranslation do the same in three
+    resamplings, each as dear as a dense network's step on a CPU: one is a third of that.
+    Takes and returns images without a channel axis, (n, 28, 28).
+    """
+
+    def __init__(self, degrees, zoom, pixels, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.degrees, self.zoom, self.pixels = degrees, zoom, pixels
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=False):
+        if not training:
+            return images
+        ops = keras.ops
+        n, height, width = ops.shape(images)
+
+        def uniform(limit):
+            return keras.random.uniform((n,), -limit, limit, seed=self.generator)
+
+        angle = uniform(self.degrees * math.pi / 180)
+        scale = 1 + uniform(self.zoom)
+        dx, dy = uniform(self.pixels), uniform(self.pixels)
+        # Each output pixel p reads the input at M (p - centre - shift) + centre, where M
+        # rotates by `angle` and shrinks by `scale` (M undoes the move that makes the output).
+        cos, sin = ops.cos(angle) / scale, ops.sin(angle) / scale
+        cx, cy = (width - 1) / 2, (height - 1) / 2
+        x0, y0 = cx + dx, cy + dy
+        zero = ops.zeros_like(cos)
+        transform = ops.stack(
+            [cos, -sin, cx - cos * x0 + sin * y0, sin, cos, cy - sin * x0 - cos * y0, zero, zero],
+            axis=1,
+        )
+        moved = ops.image.affine_transform(
+            images[..., None], transform, interpolation="bilinear", fill_mode="constant"
+        )
+        return moved[..., 0]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "degrees": self.degrees,
+            "zoom": self.zoom,
+            "pixels": self.pixels,
+        }
+
+
 def augmentation():
     """Raw 28x28 images -> randomly rotated (up to 10.8 degrees), zoomed (10%) and shifted
-    (up to 2.8 pixels) ones, in training only; black moves in from beyond the edges.
+    (up to 2.8 pixels) ones, in training only (RandomAffine).
 
-    Training wraps the model in these layers (digits.training.train); the saved model has
-    none of them, so exporters and users see inference layers only.
+    Training wraps the model in this (digits.training.train); the saved model does not
+    contain it, so exporters and users see inference layers only.
     """
     return keras.Sequential(
         [
             keras.Input(shape=(28, 28)),
-            L.Reshape((28, 28, 1)),  # the random layers work on images with channels
-            L.RandomRotation(0.03, fill_mode="constant"),
-            L.RandomZoom(0.1, fill_mode="constant"),
-            L.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-            L.Reshape((28, 28)),
+            # float32 even in mixed-precision training: the resampling needs no speed-up
+            RandomAffine(10.8, 0.1, 2.8, dtype="float32"),
         ],
         name="augmentation",
     )

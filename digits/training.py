@@ -26,6 +26,34 @@ from digits.files import atomic_output, write_json
 from digits.models import augmentation, build_model
 
 
+def bfloat16_is_fast():
+    """Whether this machine multiplies bfloat16 matrices faster than float32 ones: a GPU, or
+    a CPU with bfloat16 instructions (AVX512_BF16, or AMX on recent Xeons). Elsewhere
+    bfloat16 arithmetic is emulated and only costs time and accuracy."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return any(d.platform != "cpu" for d in jax.devices())
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text().split() if cpuinfo.exists() else []
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Keras's global dtype policy set to `name` for the length of a `with`."""
+    saved = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy(saved)
+
+
 def library_versions():
     """Versions of what trained a model: Keras's backend library under its own name."""
     backend = keras.backend.backend()  # "tensorflow", or "jax" on the benchmark's GPU run
@@ -180,6 +208,7 @@ def train(
     label_smoothing=0.0,
     augment=False,
     adam_betas=(0.9, 0.999),
+    mixed_precision=False,
     seed=0,
     validation_size=5000,
     limit=None,
@@ -194,7 +223,8 @@ def train(
     returned are those of the epoch with the best validation accuracy, calibrated on the
     validation images (digits.calibration). `augment` trains
     on randomly moved digits (models.augmentation), which the returned model does not
-    contain. With `state_dir`, every finished epoch is saved there, and a run that was
+    contain. `mixed_precision` trains in bfloat16 (weights kept in float32) where that is
+    fast (bfloat16_is_fast); the model returned always computes in float32. With `state_dir`, every finished epoch is saved there, and a run that was
     interrupted resumes from its last finished epoch (see resumable_run for `resume`).
     `deterministic` makes the same seed give bit-identical weights (on this project's CPU
     at no measurable cost: see benchmarks/determinism.py).
@@ -207,6 +237,12 @@ def train(
     if limit is not None:
         x, y = x[:limit], y[:limit]
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, validation_size)
+    # The recipe's choice, or the policy a caller has set (the benchmark's --mixed-precision).
+    precision = (
+        "mixed_bfloat16"
+        if mixed_precision and bfloat16_is_fast()
+        else keras.mixed_precision.dtype_policy().name
+    )
     config = {
         "model": name,
         "epochs": epochs,
@@ -219,6 +255,7 @@ def train(
         "augment": augment,
         "optimizer": "adam",
         "adam_betas": list(adam_betas),
+        "precision": precision,
         "seed": seed,
         "deterministic": deterministic,
         "training_images": len(x_fit),
@@ -245,9 +282,12 @@ def train(
         import tensorflow as tf  # already loaded under Keras, via digits.backend
 
         tf.config.experimental.enable_op_determinism()
-    model = build_model(name)
-    # Augmentation wraps the model for training only: the model itself stays inference layers.
-    trainer = keras.Sequential([augmentation(), model], name=f"{name}_augmented") if augment else model
+    with dtype_policy(precision):
+        model = build_model(name)
+        # Augmentation wraps the model for training only: the model stays inference layers.
+        trainer = (
+            keras.Sequential([augmentation(), model], name=f"{name}_augmented") if augment else model
+        )
     steps = epochs * int(np.ceil(len(x_fit) / batch_size))
     # Cosine decay to zero over the whole run: a few points of accuracy for free
     # compared with a constant rate. With `warmup`, the rate first climbs from a tenth of
@@ -276,6 +316,12 @@ def train(
         callbacks=[*callbacks, best, state],
         verbose=verbose,
     )
+    if precision != "float32":
+        # The weights are float32 already; the saved model computes in float32 too, so that
+        # it gives the same answers on every machine and exports as it is.
+        with dtype_policy("float32"):
+            trained, model = model, build_model(name)
+        model.set_weights(trained.get_weights())
     # The last stage: a temperature fitted on the validation images, so that the model's
     # confidence means what it says (digits.calibration).
     model, calibration = calibrate(model, x_val, y_val)

@@ -35,6 +35,11 @@ def test_quick_run_trains_every_model_and_writes_the_table(tmp_path):
     # one seed of accurate is an ensemble of one: it scores what that model scores
     assert runs["accurate"][0]["ensemble_accuracy"] == runs["accurate"][0]["test_accuracy"]
     assert "ensemble of its 1 seed(s)" in report
+    # the mlp's recipe trains in bfloat16 where this CPU has units for it, and the report says so
+    from digits.training import bfloat16_is_fast
+
+    assert runs["mlp"][0]["precision"] == ("mixed_bfloat16" if bfloat16_is_fast() else "float32")
+    assert ("except `mlp` (its recipe): mixed_bfloat16" in report) == bfloat16_is_fast()
     # --save keeps this project's trained models, each loadable and with its record
     saved = sorted(p.name for p in (tmp_path / "models").iterdir())
     assert saved == [

@@ -42,6 +42,29 @@ def test_same_seed_gives_bit_identical_weights_and_metrics(mnist):
     assert first_record["history"] == second_record["history"]
 
 
+def test_mixed_precision_runs_are_reproducible_and_give_a_float32_model(mnist, monkeypatch):
+    import digits.training
+
+    # as on a CPU with bfloat16 units (or a GPU), whatever this machine has
+    monkeypatch.setattr(digits.training, "bfloat16_is_fast", lambda: True)
+    runs = [
+        train_model("mlp", mnist, seed=3, verbose=0, augment=True, mixed_precision=True, **SHORT)
+        for _ in range(2)
+    ]
+    (first, record), (second, _) = runs
+    for a, b in zip(weights_of(first), weights_of(second), strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert record["config"]["precision"] == "mixed_bfloat16"
+    assert record["best_val_accuracy"] > 0.85
+    # the model returned computes in float32, as if trained so, and the policy is restored
+    assert {layer.dtype_policy.name for layer in first.layers} == {"float32"}
+    assert first.predict(mnist["x_test"][:5], verbose=0).dtype == np.float32
+    assert keras.mixed_precision.dtype_policy().name == "float32"
+    monkeypatch.setattr(digits.training, "bfloat16_is_fast", lambda: False)
+    _, record = train_model("mlp", mnist, seed=3, verbose=0, mixed_precision=True, **SHORT)
+    assert record["config"]["precision"] == "float32"
+
+
 def test_different_seeds_give_different_runs(mnist):
     a, a_record = train_model("mlp", mnist, seed=1, verbose=0, **SHORT)
     b, b_record = train_model("mlp", mnist, seed=2, verbose=0, **SHORT)

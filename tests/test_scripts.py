@@ -149,7 +149,7 @@ def test_train_evaluate_visualize_on_a_small_real_subset(cli, tmp_path):
         assert_png(path)
 
 
-@pytest.mark.parametrize("name, floor", [("mlp", 0.982), ("cnn", 0.990), ("accurate", 0.995)])
+@pytest.mark.parametrize("name, floor", [("mlp", 0.990), ("cnn", 0.990), ("accurate", 0.995)])
 def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, floor):
     from digits.inference import predict
 
@@ -183,7 +183,7 @@ def test_shipped_ensemble_matches_its_report(mnist):
 
 
 @pytest.mark.slow
-def test_default_mlp_trained_on_full_mnist_reaches_98_2_percent(cli, tmp_path, mnist):
+def test_default_mlp_trained_on_full_mnist_reaches_98_8_percent(cli, tmp_path, mnist):
     """The honest test: `python train.py` as shipped, then the test set, once."""
     from digits.inference import predict
 
@@ -193,7 +193,7 @@ def test_default_mlp_trained_on_full_mnist_reaches_98_2_percent(cli, tmp_path, m
     accuracy = np.mean(
         predict(load_model(model_path), mnist["x_test"]).argmax(axis=1) == mnist["y_test"]
     )
-    assert accuracy >= 0.982, f"default MLP reached only {100 * accuracy:.2f}%"
+    assert accuracy >= 0.988, f"default MLP reached only {100 * accuracy:.2f}%"
 
 
 def test_several_models_are_evaluated_as_one_ensemble(cli, tmp_path):
