@@ -221,11 +221,12 @@ def train(
 
     `limit` keeps only the first N training images, for quick smoke runs. The weights
     returned are those of the epoch with the best validation accuracy, calibrated on the
-    validation images (digits.calibration). `augment` trains
-    on randomly moved digits (models.augmentation), which the returned model does not
-    contain. `mixed_precision` trains in bfloat16 (weights kept in float32) where that is
-    fast (bfloat16_is_fast); the model returned always computes in float32. With `state_dir`, every finished epoch is saved there, and a run that was
-    interrupted resumes from its last finished epoch (see resumable_run for `resume`).
+    validation images (digits.calibration). `augment` trains on randomly moved digits
+    (models.augmentation), which the returned model does not contain. `mixed_precision`
+    trains in bfloat16 (weights kept in float32) where that is fast (bfloat16_is_fast); the
+    model returned always computes in float32. With `state_dir`, every finished epoch is
+    saved there, and a run that was interrupted resumes from its last finished epoch (see
+    resumable_run for `resume`).
     `deterministic` makes the same seed give bit-identical weights (on this project's CPU
     at no measurable cost: see benchmarks/determinism.py).
     """

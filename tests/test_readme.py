@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from conftest import ROOT
 
 
@@ -61,7 +62,8 @@ def test_readme_calibration_table_is_the_one_the_report_command_prints():
     assert "`accurate`" in table and table in (ROOT / "README.md").read_text()
 
 
-def test_readme_shows_the_fast_cnn_benchmark_as_results_cnn_has_it():
-    results = (ROOT / "benchmarks" / "RESULTS-cnn.md").read_text()
+@pytest.mark.parametrize("part", ["cnn", "mlp", "accurate"])
+def test_readme_shows_each_round_two_benchmark_as_its_results_file_has_it(part):
+    results = (ROOT / "benchmarks" / f"RESULTS-{part}.md").read_text()
     table = results[results.index("| model |") :].split("\n\n")[0]
-    assert "| `cnn` |" in table and table in (ROOT / "README.md").read_text()
+    assert f"| `{part}` |" in table and table in (ROOT / "README.md").read_text()
