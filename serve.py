@@ -48,16 +48,19 @@ def main(argv=None):
     from digits.store import open_model
     from digits.web import create_app, serve
 
-    model = open_model(args.model, args.backend)  # here, so a bad model is one clear line
-    if args.detector != "none":
-        open_detector(args.detector, args.backend)
-    light = isinstance(model, OnnxModel)
+    def open_reader():
+        """The model and the detector (or None) that a server process reads pictures with."""
+        model = open_model(args.model, args.backend)
+        detector = None if args.detector == "none" else open_detector(args.detector, args.backend)
+        return model, detector
+
+    reader = open_reader()  # here, so a bad model or detector is one clear line
+    light = isinstance(reader[0], OnnxModel)
     # One process per core for the light path; a Keras model is one process (TensorFlow
     # uses every core itself, and each process would hold its own 600 MB).
     workers = args.workers or (len(os.sched_getaffinity(0)) if light else 1)
     if workers > 1:
-        del model  # each worker opens its own, after it has forked
-        model = None
+        reader = None  # each worker opens its own, after it has forked
     if not is_loopback(args.host):
         print(
             f"warning: listening on {args.host}: anyone who can reach this machine can use "
@@ -66,9 +69,8 @@ def main(argv=None):
         )
 
     def make_app(large_image_turn):
-        reader = model or open_model(args.model, args.backend)
-        detector = None if args.detector == "none" else open_detector(args.detector, args.backend)
-        return create_app(reader, large_image_turn, detector, args.min_confidence)
+        model, detector = reader or open_reader()
+        return create_app(model, large_image_turn, detector, args.min_confidence)
 
     def ready(address):
         runtime = "onnxruntime" if light else "Keras"
