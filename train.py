@@ -2,7 +2,8 @@
 
     python train.py                    # the dense network (MLP): about 1 minute on a laptop CPU
     python train.py --model cnn        # the fast convolutional network: one pass, seconds
-    python train.py --model accurate   # the most accurate one: about 10 minutes on 2 cores
+    python train.py --model accurate   # the most accurate one: about 15 minutes on 2 cores
+    python train.py --model accurate-k3   # (and accurate-k7) its partners in the ensemble
 
 Trains on 55,000 of the 60,000 training images and watches the other 5,000 (a fixed,
 seeded hold-out) to keep the weights of the best epoch. The test images are not used.

@@ -5,6 +5,8 @@ import json
 import numpy as np
 
 from benchmarks import run as bench
+from digits.data import load_mnist
+from digits.models import ENSEMBLE
 
 
 def test_time_to_target_is_the_first_epoch_that_reaches_it():
@@ -21,9 +23,10 @@ def test_quick_run_trains_every_model_and_writes_the_table(tmp_path):
     assert set(runs) == set(bench.MODELS)
     for name, results in runs.items():
         (result,) = results
-        # 20 steps lift every model well above chance (10%); accurate, on moving digits and
-        # with heavy dropout, learns slowest (about 24% here)
-        assert (0.15 if name == "accurate" else 0.3) < result["test_accuracy"] <= 1.0, name
+        # 20 steps lift every model well above chance (10%), except accurate and its other
+        # members: on moving digits and with heavy dropout they have barely begun (11-16%
+        # here, one or two classes); the full run is what measures them
+        assert (0.1 if name in ENSEMBLE else 0.3) < result["test_accuracy"] <= 1.0, name
         assert result["epochs"] == 2 and len(result["epoch_seconds"]) == 2
         assert result["images_per_second"] > 0
     report = output.read_text()
@@ -35,6 +38,15 @@ def test_quick_run_trains_every_model_and_writes_the_table(tmp_path):
     # one seed of accurate is an ensemble of one: it scores what that model scores
     assert runs["accurate"][0]["ensemble_accuracy"] == runs["accurate"][0]["test_accuracy"]
     assert "ensemble of its 1 seed(s)" in report
+    # the three different members' ensemble is what evaluate.py makes of the saved models
+    from digits.inference import ensemble_probabilities
+
+    data = load_mnist()
+    members = [load_model(tmp_path / "models" / f"{name}.keras") for name in ENSEMBLE]
+    probabilities = ensemble_probabilities(members, data["x_test"][:1000])
+    accuracy = np.mean(probabilities.argmax(axis=1) == data["y_test"][:1000])
+    assert runs["accurate"][0]["members_accuracy"] == accuracy
+    assert "members, each under 20 minutes, >= 99.70%: `accurate`, `accurate-k3`, `accurate-k7`" in report
     # the mlp's recipe trains in bfloat16 where this CPU has units for it, and the report says so
     from digits.training import bfloat16_is_fast
 
@@ -42,9 +54,9 @@ def test_quick_run_trains_every_model_and_writes_the_table(tmp_path):
     assert ("except `mlp` (its recipe): mixed_bfloat16" in report) == bfloat16_is_fast()
     # --save keeps this project's trained models, each loadable and with its record
     saved = sorted(p.name for p in (tmp_path / "models").iterdir())
-    assert saved == [
-        f"{n}{ext}" for n in ("accurate", "cnn", "mlp") for ext in (".json", ".keras")
-    ]
+    assert saved == sorted(
+        f"{n}{ext}" for n in (*ENSEMBLE, "cnn", "mlp") for ext in (".json", ".keras")
+    )
     model = load_model(tmp_path / "models" / "accurate.keras")
     record = json.loads((tmp_path / "models" / "accurate.json").read_text())
     assert record["command"].startswith("python -m benchmarks.run --quick")

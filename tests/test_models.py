@@ -4,7 +4,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digits import DigitsError
-from digits.models import MODEL_NAMES, RECIPES, RandomAffine, augmentation, build_model
+from digits.models import (
+    ENSEMBLE,
+    MODEL_NAMES,
+    RECIPES,
+    RandomAffine,
+    augmentation,
+    build_model,
+)
 
 RANDOM_LAYERS = ("RandomAffine", "RandomRotation", "RandomZoom", "RandomTranslation")
 MODELS = {name: build_model(name) for name in ("mlp", "cnn")}  # built once for the property test
@@ -97,15 +104,28 @@ def test_random_affine_moves_each_image_its_own_way_within_its_limits(mnist):
 
 
 def test_the_fast_cnn_alone_learns_from_the_digits_as_they_are():
-    assert {name for name, recipe in RECIPES.items() if recipe["augment"]} == {"mlp", "accurate"}
+    augmented = {name for name, recipe in RECIPES.items() if recipe["augment"]}
+    assert augmented == {"mlp", *ENSEMBLE} and "accurate" in ENSEMBLE
 
 
 def test_every_model_has_a_recipe():
-    assert set(MODEL_NAMES) == set(RECIPES) == {"mlp", "cnn", "accurate"}
+    assert set(MODEL_NAMES) == set(RECIPES) == {"mlp", "cnn", *ENSEMBLE}
+    assert ENSEMBLE == ("accurate", "accurate-k3", "accurate-k7")
+
+
+def test_ensemble_members_differ_in_their_first_convolution_only():
+    built = [build_model(name) for name in ENSEMBLE]
+    assert [model.name for model in built] == list(ENSEMBLE)
+    assert [model.layers[2].kernel_size for model in built] == [(5, 5), (3, 3), (7, 7)]
+    layers = [[(type(layer).__name__, layer.output.shape) for layer in m.layers] for m in built]
+    assert layers[0] == layers[1] == layers[2]
+    later = [[w.shape for w in model.weights[1:]] for model in built]
+    assert later[0] == later[1] == later[2]
+    assert all(RECIPES[name] == RECIPES["accurate"] for name in ENSEMBLE)
 
 
 def test_unknown_model_name_lists_the_choices():
     with pytest.raises(
-        DigitsError, match="unknown model 'resnet'; choose one of: mlp, cnn, accurate"
+        DigitsError, match="unknown model 'resnet'; choose one of: mlp, cnn, accurate, accurate-k3, accurate-k7"
     ):
         build_model("resnet")

@@ -62,8 +62,12 @@ def test_readme_calibration_table_is_the_one_the_report_command_prints():
     assert "`accurate`" in table and table in (ROOT / "README.md").read_text()
 
 
-@pytest.mark.parametrize("part", ["cnn", "mlp", "accurate"])
-def test_readme_shows_each_round_two_benchmark_as_its_results_file_has_it(part):
+@pytest.mark.parametrize(
+    "part, model",
+    [("cnn", "cnn"), ("mlp", "mlp"), ("accurate", "accurate"), ("ensemble", "accurate-k7")],
+)
+def test_readme_shows_each_round_two_benchmark_as_its_results_file_has_it(part, model):
     results = (ROOT / "benchmarks" / f"RESULTS-{part}.md").read_text()
     table = results[results.index("| model |") :].split("\n\n")[0]
-    assert f"| `{part}` |" in table and table in (ROOT / "README.md").read_text()
+    assert f"| `{model}` |" in table and table in (ROOT / "README.md").read_text()
+    assert f"RESULTS-{part}.md" in (ROOT / "benchmarks" / "RESULTS.md").read_text()

@@ -163,19 +163,18 @@ def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, f
 
 def test_shipped_ensemble_matches_its_report(mnist):
     from digits.inference import ensemble_probabilities
+    from digits.models import ENSEMBLE
 
     report = json.loads((ROOT / "models" / "ensemble.evaluation.json").read_text())
-    assert [Path(p).name for p in report["model"]] == [
-        "accurate.keras",
-        "accurate-seed1.keras",
-        "accurate-seed2.keras",
-    ]
+    # the three different members, each the seed-0 model of its recipe
+    assert [Path(p).name for p in report["model"]] == [f"{name}.keras" for name in ENSEMBLE]
     members = [load_model(ROOT / "models" / Path(p).name) for p in report["model"]]
-    seeds = [
-        json.loads((ROOT / "models" / Path(p).with_suffix(".json").name).read_text())["seed"]
+    records = [
+        json.loads((ROOT / "models" / Path(p).with_suffix(".json").name).read_text())
         for p in report["model"]
     ]
-    assert seeds == [0, 1, 2]
+    assert [(r["model"], r["seed"]) for r in records] == [(name, 0) for name in ENSEMBLE]
+    assert [m.name for m in members] == list(ENSEMBLE)
     probabilities = ensemble_probabilities(members, mnist["x_test"])
     accuracy = np.mean(probabilities.argmax(axis=1) == mnist["y_test"])
     assert accuracy >= 0.995, f"ensemble: {accuracy:.4f}"
