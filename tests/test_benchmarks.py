@@ -5,7 +5,6 @@ import json
 import numpy as np
 
 from benchmarks import run as bench
-from digits.data import load_mnist
 from digits.models import ENSEMBLE
 
 
@@ -15,7 +14,7 @@ def test_time_to_target_is_the_first_epoch_that_reaches_it():
     assert bench.time_to(0.999, result) is None
 
 
-def test_quick_run_trains_every_model_and_writes_the_table(tmp_path):
+def test_quick_run_trains_every_model_and_writes_the_table(tmp_path, mnist):
     from digits.store import load_model
 
     output = tmp_path / "RESULTS.md"
@@ -41,10 +40,9 @@ def test_quick_run_trains_every_model_and_writes_the_table(tmp_path):
     # the three different members' ensemble is what evaluate.py makes of the saved models
     from digits.inference import ensemble_probabilities
 
-    data = load_mnist()
     members = [load_model(tmp_path / "models" / f"{name}.keras") for name in ENSEMBLE]
-    probabilities = ensemble_probabilities(members, data["x_test"][:1000])
-    accuracy = np.mean(probabilities.argmax(axis=1) == data["y_test"][:1000])
+    probabilities = ensemble_probabilities(members, mnist["x_test"][:1000])
+    accuracy = np.mean(probabilities.argmax(axis=1) == mnist["y_test"][:1000])
     assert runs["accurate"][0]["members_accuracy"] == accuracy
     assert "members, each under 20 minutes, >= 99.70%: `accurate`, `accurate-k3`, `accurate-k7`" in report
     # the mlp's recipe trains in bfloat16 where this CPU has units for it, and the report says so
