@@ -18,6 +18,8 @@ from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, run
 from digits.export import FORMATS
 
+PARITY_LINES = 2000  # the line reader's export is checked on this many test lines
+
 
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -41,6 +43,8 @@ def main(argv=None):
     from digits.data import DEFAULT_PATH, load_mnist
     from digits.export import export, export_path, record_path
     from digits.files import write_json
+    from digits.lines import make_lines
+    from digits.shapes import INPUT_SHAPE
     from digits.store import load_model, sha256_of
     from digits.training import library_versions
 
@@ -49,9 +53,14 @@ def main(argv=None):
         raise DigitsError(
             f"--output {output}: a {args.format} file's name must end in {FORMATS[args.format][1]}"
         )
-    model = load_model(args.model, classes=None)  # the classifiers, and the detector
-    x_test = load_mnist(args.data or DEFAULT_PATH)["x_test"]
-    check = export(model, args.format, output, x_test)
+    # the classifiers, the detector and the line reader
+    model = load_model(args.model, classes=None, input_shape=None)
+    arrays = load_mnist(args.data or DEFAULT_PATH)
+    if tuple(model.input_shape[1:]) == INPUT_SHAPE:
+        images = arrays["x_test"]
+    else:  # the line reader: lines of the test split (digits.lines)
+        images = make_lines("test", arrays, PARITY_LINES)[0]
+    check = export(model, args.format, output, images)
     write_json(
         record_path(output),
         {

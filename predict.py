@@ -5,9 +5,10 @@
     python predict.py --show-input seen.png a.png  # also save what the model saw
 
 Each image (PNG, JPEG, BMP, GIF or WebP; any size; grey, colour or transparent) is read
-by digits.reading: its ink is separated into digits, left to right, and each is prepared
-the way MNIST's digits were (digits.images: ink made white on black, cropped, its longest
-side scaled to 20 pixels, centred by its centre of mass in a 28x28 frame) and classified.
+by digits.reading: its ink is read as a line by the line reader, digits left to right;
+a single digit is prepared the way MNIST's digits were (digits.images: ink made white on
+black, cropped, its longest side scaled to 20 pixels, centred by its centre of mass in a
+28x28 frame) and classified. --json boxes are in the picture's own pixels.
 Prints the digit, the model's confidence and its top three guesses; for several digits,
 the number and the lowest digit confidence. Ink that is not a digit (or a digit the
 model is unsure of) is answered "not a digit", with the reason, and the exit status stays 0.
@@ -21,6 +22,8 @@ import sys
 import numpy as np
 
 from digits.cli import ArgumentParser, add_reader_arguments, run
+
+SHOWN = 30  # the most pictures --show-input draws (the first ones)
 
 
 def parse_args(argv):
@@ -75,9 +78,8 @@ def as_json(path, answer):
 def main(argv=None):
     args = parse_args(argv)
     from digits import DigitsError
-    from digits.images import image_files, load_image
-    from digits.reading import open_detector, read
-    from digits.store import open_model
+    from digits.images import image_files, load_picture
+    from digits.reading import open_reader
 
     if args.show_input:
         try:
@@ -87,22 +89,22 @@ def main(argv=None):
     files = image_files(args.images)
     if not files:
         raise DigitsError(f"no image files in {', '.join(args.images)}")
-    model = open_model(args.model, args.backend)
-    detector = None if args.detector == "none" else open_detector(args.detector, args.backend)
+    reader = open_reader(args.model, args.reader, args.detector, args.backend, args.min_confidence)
 
     failures, shown = 0, []
     for path in files:
         try:
             if not path.is_file():
                 raise DigitsError(f"{path}: no such file")
-            original = load_image(path)
-            answer = read(model, original, str(path), args.min_confidence, detector)
+            original, scale = load_picture(path)
+            answer = reader.read(original, str(path), scale).to_json()
         except DigitsError as err:
             print(f"error: {err}", file=sys.stderr)
             failures += 1
             continue
         print(as_json(path, answer) if args.json else describe(path, answer))
-        shown.append((path, original, answer))
+        if args.show_input and len(shown) < SHOWN:  # held only for the picture, and few
+            shown.append((path, original, answer))
 
     if args.show_input and shown:
         model_inputs(shown, args.show_input)

@@ -44,18 +44,15 @@ def main(argv=None):
         raise DigitsError(f"--port {args.port}: a port is a number from 1 to 65535")
     check_port_free(args.host, args.port)
     from digits.onnx_model import OnnxModel
-    from digits.reading import open_detector
-    from digits.store import open_model
+    from digits.reading import open_reader
     from digits.web import create_app, serve
 
-    def open_reader():
-        """The model and the detector (or None) that a server process reads pictures with."""
-        model = open_model(args.model, args.backend)
-        detector = None if args.detector == "none" else open_detector(args.detector, args.backend)
-        return model, detector
+    def opened():
+        """The Reader that a server process reads pictures with."""
+        return open_reader(args.model, args.reader, args.detector, args.backend, args.min_confidence)
 
-    reader = open_reader()  # here, so a bad model or detector is one clear line
-    light = isinstance(reader[0], OnnxModel)
+    reader = opened()  # here, so a bad model, reader or detector is one clear line
+    light = isinstance(reader.model, OnnxModel)
     # One process per core for the light path; a Keras model is one process (TensorFlow
     # uses every core itself, and each process would hold its own 600 MB).
     workers = args.workers or (len(os.sched_getaffinity(0)) if light else 1)
@@ -69,8 +66,7 @@ def main(argv=None):
         )
 
     def make_app(large_image_turn):
-        model, detector = reader or open_reader()
-        return create_app(model, large_image_turn, detector, args.min_confidence)
+        return create_app(reader or opened(), large_image_turn)
 
     def ready(address):
         runtime = "onnxruntime" if light else "Keras"

@@ -1,12 +1,14 @@
-"""One image, from process start to answer: the light path (onnxruntime) against Keras.
+"""One image, from process start to answer: the light path (onnxruntime) against Keras,
+and against the segmenting reader that the line reader replaced.
 
     python -m benchmarks.startup            # 5 runs of each, alternating
     python -m benchmarks.startup --quick    # 1 run of each (the tests)
 
-Runs `python predict.py --backend onnx IMAGE` and `--backend keras IMAGE` in fresh
-processes, alternating the two so that a slow spell of the machine hits both, and prints
-each one's median wall time and peak memory (the process's maximum resident set), and the
-light path's time as a fraction of the Keras path's.
+Runs `python predict.py --backend onnx IMAGE`, `--backend keras IMAGE` and
+`python -m benchmarks.segmenting_reader IMAGE` (the reader before, on the light path) in
+fresh processes, alternating them so that a slow spell of the machine hits all three, and
+prints each one's median wall time and peak memory (the process's maximum resident set),
+and the light path's time as a fraction of the Keras path's and of the reader before.
 """
 
 import argparse
@@ -21,11 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "tests/digit_images/3-photos-005.jpg"
 
 
+COMMANDS = {
+    "onnx": ["predict.py", "--backend", "onnx"],
+    "keras": ["predict.py", "--backend", "keras"],
+    "before": ["-m", "benchmarks.segmenting_reader"],
+}
+
+
 def one_run(backend, image):
-    """Seconds from start to exit, and peak memory in MB, of one predict.py process."""
+    """Seconds from start to exit, and peak memory in MB, of one fresh process."""
     start = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "predict.py", "--backend", backend, image],
+        [sys.executable, *COMMANDS[backend], image],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -36,12 +45,12 @@ def one_run(backend, image):
     answer = child.stdout.read().decode().strip()
     child.stdout.close()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"predict.py --backend {backend} failed")
+        raise SystemExit(f"{' '.join(COMMANDS[backend])} failed")
     return seconds, usage.ru_maxrss / 1024, answer  # ru_maxrss is in kilobytes on Linux
 
 
 def run(repeats, image=IMAGE):
-    runs = {"onnx": [], "keras": []}
+    runs = {backend: [] for backend in COMMANDS}
     for _ in range(repeats):
         for backend in runs:
             runs[backend].append(one_run(backend, image))
@@ -54,6 +63,7 @@ def run(repeats, image=IMAGE):
         for backend, rs in runs.items()
     }
     result["ratio"] = result["onnx"]["seconds"] / result["keras"]["seconds"]
+    result["ratio_to_before"] = result["onnx"]["seconds"] / result["before"]["seconds"]
     return result
 
 
@@ -67,10 +77,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     result = run(1 if args.quick else args.repeats, args.image)
     print(f"predict.py {args.image}, median of {1 if args.quick else args.repeats} fresh processes")
-    for backend, label in (("onnx", "light path (onnxruntime)"), ("keras", "Keras (TensorFlow)")):
+    for backend, label in (
+        ("onnx", "light path (onnxruntime)"),
+        ("keras", "Keras (TensorFlow)"),
+        ("before", "reader before, light path"),
+    ):
         r = result[backend]
         print(f"  {label:26s} {r['seconds']:5.2f} s  peak {r['peak_memory_mb']:4.0f} MB   {r['answer']}")
-    print(f"  light path: x{result['ratio']:.2f} of the Keras path's time")
+    print(f"  light path: x{result['ratio']:.2f} of the Keras path's time, "
+          f"x{result['ratio_to_before']:.2f} of the reader before")
     return result
 
 

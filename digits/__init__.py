@@ -6,6 +6,8 @@ training    training a model, resumably, one run per output file
 store       saving a model with its JSON record, and loading it safely
 inference   class probabilities for images, ensembles, batch speed
 reading     a picture -> its digits left to right, or "not a digit" (predict.py, the page)
+lines       a line of ink as the line reader sees it, and lines made by code to train it
+fonts       the typefaces those are drawn in, split by family into train, dev and test
 calibration temperature scaling: confidences that mean what they say
 detector    the network that tells a digit from anything else
 export      ONNX, LiteRT and SavedModel files; onnx_model runs the ONNX one (light path)
@@ -25,6 +27,8 @@ loads no data and starts no training.
 DEFAULT_MODEL = "models/accurate.keras"
 # The network that tells a digit from anything else (digits.detector), used with any model.
 DEFAULT_DETECTOR = "models/detector.keras"
+# The network that reads a whole line of ink (digits.lines): numbers, and what is not one.
+DEFAULT_READER = "models/reader.keras"
 
 
 class DigitsError(Exception):

@@ -74,7 +74,7 @@ def probability(text):
 def add_reader_arguments(parser):
     """The flags of the scripts that read people's pictures (predict.py, serve.py): which
     model, what runs it, and how "not a digit" is decided."""
-    from digits import DEFAULT_DETECTOR, DEFAULT_MODEL
+    from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER
     from digits.reading import MIN_CONFIDENCE
     from digits.store import BACKENDS
 
@@ -88,6 +88,11 @@ def add_reader_arguments(parser):
         help="what runs the models: onnx (onnxruntime and the exported .onnx files, no "
         "TensorFlow: fast to start), keras, or auto: onnx when a model's .onnx file is there "
         "and up to date, else keras",
+    )
+    parser.add_argument(
+        "--reader",
+        default=DEFAULT_READER,
+        help="the line reader that reads numbers and refuses letters (python train.py --model reader)",
     )
     parser.add_argument(
         "--detector",

@@ -55,17 +55,16 @@ def build_detector():
 
 
 def pieces_of(image):
-    """A synthetic picture -> the 28x28 inputs digits.reading would classify, 0-255."""
+    """A synthetic picture -> the 28x28 input digits.reading would classify, 0-255, as the
+    list of one (none if it has no ink): the detector judges a line of one symbol whole."""
     from digits import DigitsError
-    from digits.images import digit_from_ink, find_ink
-    from digits.reading import separate
+    from digits.images import normalize_digit
 
     grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     try:
-        ink = find_ink(grey)
+        return [255 * normalize_digit(grey)]
     except DigitsError:
         return []
-    return [255 * digit_from_ink(piece.ink(ink)) for piece in separate(ink)]
 
 
 def synthetic_digits(rng, count):

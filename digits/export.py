@@ -6,7 +6,8 @@ each written by Keras's own model.export, and the check that they answer as Kera
                           -> models/accurate.savedmodel/  TensorFlow Serving
 
 Each exported file takes what the Keras model takes, raw 28x28 images with pixel values
-0-255 as float32, and gives the 10 class probabilities. Beside it, <file>.json records
+0-255 as float32 (the line reader: its 32x192 strips), and gives the 10 class
+probabilities (the line reader: its frames'). Beside it, <file>.json records
 what it came from (the model file and its SHA-256), the command, the library versions,
 and its parity with the Keras model on the 10,000 test images.
 """
@@ -45,7 +46,7 @@ def export(model, fmt, output, images):
     from digits.inference import predict
 
     keras_format = FORMATS[fmt][0]
-    signature = [keras.InputSpec(shape=(None, 28, 28), dtype="float32")]
+    signature = [keras.InputSpec(shape=(None, *model.input_shape[1:]), dtype="float32")]
     writing = atomic_directory(output) if fmt == "savedmodel" else atomic_output(output)
     with writing as tmp:
         try:
@@ -73,7 +74,7 @@ def predictor(path, fmt):
     if fmt == "onnx":
         from digits.onnx_model import OnnxModel
 
-        return OnnxModel(path, classes=None).predict
+        return OnnxModel(path, classes=None, input_shape=None).predict
     if fmt == "litert":
         return _litert_predictor(path)
     import tensorflow as tf
@@ -112,7 +113,9 @@ def parity(keras_probabilities, exported_probabilities):
     """How an exported file's answers compare with the Keras model's on the same images."""
     keras_probabilities = np.asarray(keras_probabilities)
     exported_probabilities = np.asarray(exported_probabilities)
-    differ = keras_probabilities.argmax(axis=1) != exported_probabilities.argmax(axis=1)
+    # a classifier's digit, or any of the line reader's frames
+    differ = keras_probabilities.argmax(axis=-1) != exported_probabilities.argmax(axis=-1)
+    differ = differ.reshape(len(differ), -1).any(axis=1)
     return {
         "images": len(keras_probabilities),
         "different_digits": int(differ.sum()),

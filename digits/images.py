@@ -26,7 +26,14 @@ MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of full
 
 
 def load_image(source, name=None):
-    """Read an image file (a path or a binary file object) as 2-D float grey levels in [0, 1].
+    """Read an image file (a path or a binary file object) as 2-D float grey levels in [0, 1]
+    (load_picture's grey levels)."""
+    return load_picture(source, name)[0]
+
+
+def load_picture(source, name=None):
+    """Read an image file (a path or a binary file object): (2-D float grey levels in [0, 1],
+    the picture's size over theirs). Pictures over WORKING_SIZE are reduced to it.
 
     Colour is reduced to luminance. Transparent pixels are laid over a background that
     contrasts with the ink, so a dark drawing on a transparent canvas reads as dark on
@@ -44,8 +51,10 @@ def load_image(source, name=None):
                 )
             image.seek(0)  # the first frame of a GIF or WebP animation
             image = ImageOps.exif_transpose(image)
+            longest = max(image.size)
             # A digit needs no more than this; it keeps a 40-megapixel photo fast and small.
             image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+            scale = longest / max(1, max(image.size))
             if image.mode == "L" and "transparency" not in image.info:
                 # plain grey (a drawing from the page): already the luminance, 4x less work
                 rgba = np.asarray(image, dtype=np.float32)[..., None] / 255.0
@@ -62,7 +71,7 @@ def load_image(source, name=None):
     if rgba.size == 0:
         raise DigitsError(f"{name}: the image has no pixels")
     if rgba.shape[-1] == 1:
-        return rgba[..., 0]
+        return rgba[..., 0], scale
     grey = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     alpha = rgba[..., 3]
     if alpha.min() < 0.99:
@@ -70,7 +79,7 @@ def load_image(source, name=None):
         ink = np.average(grey, weights=alpha) if alpha.sum() > 0 else 0.0
         background = 1.0 if ink < 0.5 else 0.0
         grey = grey * alpha + background * (1 - alpha)
-    return grey
+    return grey, scale
 
 
 def normalize_digit(grey, name="image"):
@@ -93,12 +102,18 @@ def normalize_digit(grey, name="image"):
 def find_ink(grey, name="image"):
     """Steps 1 and 2 of normalize_digit: grey levels -> ink in [0, 1] on 0, the size of the
     (page in the) picture. A picture with no ink raises DigitsError."""
+    return locate_ink(grey, name)[0]
+
+
+def locate_ink(grey, name="image"):
+    """find_ink's ink, and where it lies in the picture: (ink, (top, left)) of the page."""
     grey = np.asarray(grey, dtype=np.float32)
     if grey.ndim != 2 or grey.size == 0 or not np.all(np.isfinite(grey)):
         raise DigitsError(f"{name}: expected a non-empty 2-D image of finite grey levels")
     grey = np.clip(grey, 0.0, 1.0)
 
-    grey = light_ink_on_dark(crop_to_page(grey))
+    top, bottom, left, right = page_bounds(grey)
+    grey = light_ink_on_dark(grey[top:bottom, left:right])
     border = edges(grey)
     background = float(np.median(border))
     ink_level = percentile(grey, 99.9)
@@ -115,7 +130,7 @@ def find_ink(grey, name="image"):
     ink = remove_ruled_lines(ink, soft)
     if not ink.any():
         raise DigitsError(f"{name}: no ink found apart from ruled lines")
-    return ink
+    return ink, (top, left)
 
 
 def digit_from_ink(ink):
@@ -158,21 +173,32 @@ def edges(grey):
 
 
 def crop_to_page(grey):
-    """A photo of a sheet of paper lying on a darker desk: keep just the sheet.
+    """A photo of a sheet of paper lying on a darker desk: just the sheet (page_bounds)."""
+    bounds = page_bounds(grey)
+    if bounds == (0, grey.shape[0], 0, grey.shape[1]):
+        return grey
+    top, bottom, left, right = bounds
+    return grey[top:bottom, left:right]
+
+
+def page_bounds(grey):
+    """(top, bottom, left, right) of the sheet of paper in a photo of it lying on a darker
+    desk; the whole picture where there is no such sheet.
 
     Otherwise the dark surround reads as background and the whole bright sheet as one
     huge stroke. A sheet is told from a light digit on a dark ground by being solid (it
     fills 85% of its bounding box; a bold digit's strokes fill much less), sizeable, and
     not a long bar.
     """
+    whole = (0, grey.shape[0], 0, grey.shape[1])
     if min(grey.shape) < 64:
-        return grey
+        return whole
     surround, light = float(np.median(edges(grey))), percentile(grey, 99)
     if light - surround < 0.3:
-        return grey
+        return whole
     bright = (grey > (surround + light) / 2).astype(np.float32)
     if bright.mean() < 0.08:
-        return grey
+        return whole
     rows, cols = trimmed_extent(bright.sum(axis=1)), trimmed_extent(bright.sum(axis=0))
     sheet = bright[rows[0] : rows[1] + 1, cols[0] : cols[1] + 1]
     height, width = sheet.shape
@@ -184,14 +210,12 @@ def crop_to_page(grey):
         and sheet.size <= 0.95 * grey.size  # not the whole picture
     )
     if not sheet_like:
-        return grey
+        return whole
     margin_y, margin_x = (
         (rows[1] - rows[0]) // 30,
         (cols[1] - cols[0]) // 30,
     )  # past the sheet's edge
-    return grey[
-        rows[0] + margin_y : rows[1] + 1 - margin_y, cols[0] + margin_x : cols[1] + 1 - margin_x
-    ]
+    return (rows[0] + margin_y, rows[1] + 1 - margin_y, cols[0] + margin_x, cols[1] + 1 - margin_x)
 
 
 def light_ink_on_dark(grey):

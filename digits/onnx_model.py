@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from digits import DigitsError
+from digits.shapes import fits, output_shape
 
 
 class OnnxModel:
-    def __init__(self, path, threads=None, classes=10):
+    def __init__(self, path, threads=None, classes=10, input_shape=(28, 28)):
         path = Path(path)
         if not path.is_file():
             raise DigitsError(f"no ONNX model at {path}; make one with 'python export.py'")
@@ -37,12 +38,10 @@ class OnnxModel:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise DigitsError(f"{path} is not a readable ONNX model: {reason[:200]}") from None
         (source,), (sink,) = self.session.get_inputs(), self.session.get_outputs()
-        if list(source.shape[1:]) != [28, 28] or (
-            classes is not None and list(sink.shape[1:]) != [classes]
-        ):
+        if not fits(source.shape[1:], sink.shape[1:], input_shape, classes):
             raise DigitsError(
                 f"{path} takes {source.shape} and gives {sink.shape}; an MNIST model here must "
-                f"take the raw (28, 28) image and give ({classes},)"
+                f"take the raw {tuple(input_shape)} image and give {output_shape(classes)}"
             )
         self.path, self.input_name = path, source.name
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from digits import DigitsError, DigitsWarning
 from digits.data import NUM_CLASSES
 from digits.files import atomic_output, write_json
+from digits.shapes import INPUT_SHAPE, fits, output_shape
 
 MODEL_SUFFIXES = (".keras", ".h5")
 BACKENDS = ("auto", "onnx", "keras")
-INPUT_SHAPE = (28, 28)  # what every model takes: the raw image, pixel values 0-255
 
 
 class RecordMismatch(DigitsWarning):
@@ -94,9 +94,10 @@ def save_model(model, record, path, h5_copy=False):
     return targets
 
 
-def load_model(path, classes=NUM_CLASSES):
+def load_model(path, classes=NUM_CLASSES, input_shape=INPUT_SHAPE):
     """Load a .keras or .h5 model in Keras's safe mode and check that it fits MNIST: the raw
-    28x28 image in, `classes` probabilities out (any number if None).
+    28x28 image in (or `input_shape`), `classes` probabilities out (any number if None; a
+    tuple is the whole output shape, as the line reader's frames).
 
     Safe mode refuses archives that carry code (Lambda layers). The model is loaded
     uncompiled: using it needs no optimizer.
@@ -123,11 +124,11 @@ def load_model(path, classes=NUM_CLASSES):
                 f"Keras's safe mode does not run; use a model built from standard layers"
             ) from None
         raise DigitsError(f"{path} is not a readable Keras model: {reason[:200]}") from None
-    input_shape, output_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
-    if input_shape != INPUT_SHAPE or (classes is not None and output_shape != (classes,)):
+    takes, gives = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+    if not fits(takes, gives, input_shape, classes):
         raise DigitsError(
-            f"{path} takes {input_shape} and gives {output_shape}; an MNIST model here must "
-            f"take the raw {INPUT_SHAPE} image and give ({classes},)"
+            f"{path} takes {takes} and gives {gives}; an MNIST model here must "
+            f"take the raw {input_shape} image and give {output_shape(classes)}"
         )
     expected = (read_record(path) or {}).get("files", {}).get(path.name)
     if expected is not None and sha256_of(path) != expected:
@@ -154,7 +155,7 @@ def check_archive(path):
         raise DigitsError(f"{path} is corrupt: {bad} inside it fails its CRC check")
 
 
-def open_model(path, backend="auto", classes=NUM_CLASSES):
+def open_model(path, backend="auto", classes=NUM_CLASSES, input_shape=INPUT_SHAPE):
     """The model at `path`, ready to answer images (digits.inference takes either kind).
 
     backend "keras" loads the Keras file (load_model); "onnx" runs its exported ONNX file
@@ -171,9 +172,9 @@ def open_model(path, backend="auto", classes=NUM_CLASSES):
     if backend == "onnx":
         from digits.onnx_model import OnnxModel
 
-        return OnnxModel(onnx, classes=classes)
+        return OnnxModel(onnx, classes=classes, input_shape=input_shape)
     try:
-        return load_model(path, classes)
+        return load_model(path, classes, input_shape)
     except ImportError as err:  # a light install (requirements-infer.txt) has no Keras
         raise DigitsError(
             f"{path} needs Keras and TensorFlow ({err}): pip install -r requirements.txt, "

@@ -5,31 +5,10 @@ The not-a-digit detector (digits.detector) trains on them, and the test-set gene
 tests/ draw their printed, pen-stroke and non-digit pictures with them (other seeds).
 """
 
-from pathlib import Path
-
-import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-
-
-FONT_FILES = [
-    "DejaVuSans.ttf",
-    "DejaVuSans-Bold.ttf",
-    "DejaVuSans-Oblique.ttf",
-    "DejaVuSerif.ttf",
-    "DejaVuSerif-Bold.ttf",
-    "DejaVuSerif-Italic.ttf",
-    "DejaVuSansMono.ttf",
-    "DejaVuSansMono-Bold.ttf",
-    "STIXGeneral.ttf",
-    "STIXGeneralBol.ttf",
-    "STIXGeneralItalic.ttf",
-    "cmr10.ttf",
-    "cmss10.ttf",
-    "cmtt10.ttf",
-]
+from digits.fonts import split_fonts
 
 
 # Pen paths for each digit in a unit square (x right, y down); a spline runs through them.
@@ -220,9 +199,10 @@ def stroke(draw, xy, ink, pen):
         draw.ellipse([*(end - pen / 2), *(end + pen / 2)], fill=ink)
 
 
-def typeset(text, rng, size=None, kerning=0.0):
-    """Text in one of the fonts, dark or light, on a canvas with a margin."""
-    font = ImageFont.truetype(str(FONTS / FONT_FILES[int(rng.integers(len(FONT_FILES)))]), size or int(rng.integers(28, 110)))
+def typeset(text, rng, size=None, kerning=0.0, split="train"):
+    """Text in one of the split's fonts (digits.fonts), dark or light, on a canvas with a margin."""
+    fonts = split_fonts(split)
+    font = ImageFont.truetype(fonts[int(rng.integers(len(fonts)))], size or int(rng.integers(28, 110)))
     ink, paper = colours(rng)
     glyphs = []
     for ch in text:

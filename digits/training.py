@@ -23,7 +23,8 @@ from digits.backend import keras
 from digits.calibration import calibrate
 from digits.data import VALIDATION_SEED, array_checksum, one_hot, split_validation
 from digits.files import atomic_output, write_json
-from digits.models import augmentation, build_model
+from digits.lines import decode, make_lines
+from digits.models import LINES, CTCLoss, augmentation, build_model
 
 
 def bfloat16_is_fast():
@@ -197,6 +198,30 @@ def resumable_run(folder, config, resume, best):
     return state
 
 
+def training_sets(name, arrays, validation_size=5000, limit=None):
+    """((x_fit, y_fit), (x_val, y_val)): MNIST's training images less a seeded hold-out of
+    `validation_size`; for the reader, lines made by digits.lines from those same two
+    parts (and the training and development font families), LINES and a tenth as many.
+    `limit` keeps the first N images (N lines), for quick smoke runs."""
+    if name == "reader":
+        count = min(limit or LINES, LINES)
+        return make_lines("train", arrays, count), make_lines("dev", arrays, max(count // 10, 1))
+    x, y = arrays["x_train"], arrays["y_train"]
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return split_validation(x, y, validation_size)
+
+
+def lines_read_exactly(model, x, y):
+    """The fraction of lines whose best path is exactly their label."""
+    probabilities = model.predict(x, batch_size=256, verbose=0)
+    right = [
+        [cls for cls, *_ in decode(p)] == list(label[1 : 1 + label[0]])
+        for p, label in zip(probabilities, y)
+    ]
+    return float(np.mean(right))
+
+
 def train(
     name,
     arrays,
@@ -234,10 +259,7 @@ def train(
         raise DigitsError("epochs and batch size must be at least 1, learning rate above 0")
     # Other backends, used only by the benchmark on a GPU, run with their own defaults.
     deterministic = deterministic and keras.backend.backend() == "tensorflow"
-    x, y = arrays["x_train"], arrays["y_train"]
-    if limit is not None:
-        x, y = x[:limit], y[:limit]
-    (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, validation_size)
+    (x_fit, y_fit), (x_val, y_val) = training_sets(name, arrays, validation_size, limit)
     # The recipe's choice, or the policy a caller has set (the benchmark's --mixed-precision).
     precision = (
         "mixed_bfloat16"
@@ -264,10 +286,15 @@ def train(
         "validation_seed": VALIDATION_SEED,
         "limit": limit,
     }
-    # Keeps the weights of the epoch with the best validation accuracy, and puts them back
-    # at the end (patience = epochs: it never stops a run early).
+    # Keeps the weights of the epoch with the best validation accuracy (the reader's: the
+    # lowest validation loss), and puts them back at the end (patience = epochs: it never
+    # stops a run early).
+    reads_lines = name == "reader"
     best = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True
+        monitor="val_loss" if reads_lines else "val_accuracy",
+        mode="min" if reads_lines else "max",
+        patience=epochs,
+        restore_best_weights=True,
     )
     if state_dir is None:
         state, callbacks = TrainingState(config, best), []
@@ -302,15 +329,18 @@ def train(
     )
     trainer.compile(
         optimizer=keras.optimizers.Adam(schedule, beta_1=adam_betas[0], beta_2=adam_betas[1]),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-        metrics=["accuracy"],
+        loss=CTCLoss()
+        if reads_lines
+        else keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=[] if reads_lines else ["accuracy"],
     )
+    targets = (lambda y: y) if reads_lines else one_hot
     trainer.fit(
         x_fit,
-        one_hot(y_fit),
+        targets(y_fit),
         batch_size=batch_size,
         epochs=epochs,
-        validation_data=(x_val, one_hot(y_val)),
+        validation_data=(x_val, targets(y_val)),
         # Keras's backup of an epoch is written first (a run stopped while `state` records
         # it resumes after it all the same), and `best` takes an epoch's weights before
         # `state` saves them.
@@ -325,7 +355,11 @@ def train(
         model.set_weights(trained.get_weights())
     # The last stage: a temperature fitted on the validation images, so that the model's
     # confidence means what it says (digits.calibration).
-    model, calibration = calibrate(model, x_val, y_val)
+    if reads_lines:  # a sequence of frames; its own figure is lines read exactly
+        calibration = None
+        val_accuracy = lines_read_exactly(model, x_val, y_val)
+    else:
+        model, calibration = calibrate(model, x_val, y_val)
     summary = state.summary()
     record = {
         "model": name,
@@ -336,7 +370,7 @@ def train(
         "versions": library_versions(),
         "history": summary["history"],
         "best_epoch": summary["best_epoch"],
-        "best_val_accuracy": summary["best_val_accuracy"],
+        "best_val_accuracy": val_accuracy if reads_lines else summary["best_val_accuracy"],
         "training_seconds": round(summary["seconds"], 2),
         "calibration": calibration,
         "resumed_at_epoch": state.resumed_at + 1 if state.resumed_at else None,

@@ -29,8 +29,7 @@ from PIL import Image
 from werkzeug.exceptions import HTTPException
 
 from digits import DigitsError
-from digits.images import load_image
-from digits.reading import MIN_CONFIDENCE, read
+from digits.images import load_picture
 
 MAX_BODY = 8 * 1024 * 1024  # room for a phone's photo; a drawing is a few kilobytes
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
@@ -41,10 +40,10 @@ LARGE_REST = 2.0  # after a large image, rest this many times as long as it took
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(model, large_image_turn=None, detector=None, min_confidence=MIN_CONFIDENCE):
-    """The app, reading pictures with `model`, the not-a-digit `detector` (model,
-    threshold) and `min_confidence` as predict.py does. `large_image_turn` is the semaphore that large images
-    take turns on; serve() shares one between its processes."""
+def create_app(reader, large_image_turn=None):
+    """The app, reading pictures with `reader` (digits.reading.Reader) as predict.py does.
+    `large_image_turn` is the semaphore that large images take turns on; serve() shares
+    one between its processes."""
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     large_image_turn = large_image_turn or threading.BoundedSemaphore(1)
@@ -74,18 +73,14 @@ def create_app(model, large_image_turn=None, detector=None, min_confidence=MIN_C
             return error(503, "busy with other large images; send a smaller one or try again")
         started = time.perf_counter()
         try:
-            picture = load_image(io.BytesIO(body), name="image")
-            result = read(model, picture, "image", min_confidence, detector)
+            picture, scale = load_picture(io.BytesIO(body), name="image")
+            result = reader.read(picture, "image", scale).to_json()
         except DigitsError as err:
             return error(400, str(err))
         finally:
             if large:
                 time.sleep(LARGE_REST * (time.perf_counter() - started))
                 large_image_turn.release()
-        for digit in result["digits"]:
-            digit["input"] = digit["input"].round(3).tolist()
-        if "input" in result:  # one digit: the same 28x28 image, converted once
-            result["input"] = result["digits"][0]["input"]
         return jsonify(result)
 
     @app.errorhandler(HTTPException)

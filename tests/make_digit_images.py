@@ -3,7 +3,7 @@
     python tests/make_digit_images.py        # rewrites tests/digit_images/
 
 Three families, each file named <label>-<family>-<n>.<format>:
-  printed  digits typeset in 14 fonts, at many sizes and positions, in dark, light and
+  printed  digits typeset in the 14 fonts matplotlib ships, at many sizes and positions, in dark, light and
            coloured inks on plain, tinted and transparent backgrounds, some rotated or blurred
   strokes  digits drawn by code as pen strokes (a spline through a template's points,
            jittered, slanted, in pens of different widths), as a person draws them
@@ -19,11 +19,32 @@ import io
 import sys
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
-from digits.synthetic import FONT_FILES, FONTS, TEMPLATES, catmull_rom, colours
+from digits.synthetic import TEMPLATES, catmull_rom, colours
+
+# The 14 typefaces that matplotlib ships: this set's printed digits were made in them
+# (before digits.fonts; some of these families are in its training split).
+FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FONT_FILES = [
+    "DejaVuSans.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSans-Oblique.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSerif-Bold.ttf",
+    "DejaVuSerif-Italic.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSansMono-Bold.ttf",
+    "STIXGeneral.ttf",
+    "STIXGeneralBol.ttf",
+    "STIXGeneralItalic.ttf",
+    "cmr10.ttf",
+    "cmss10.ttf",
+    "cmtt10.ttf",
+]
 
 OUT = Path(__file__).resolve().parent / "digit_images"
 FORMATS = ["png", "jpg", "webp", "gif", "png", "jpg", "webp", "bmp"]

@@ -10,17 +10,24 @@ numbers    <number>-<family>-<n>.<format>, 2 to 6 digits, leading zeros kept
                dark ink on plain paper
   scanned      the same, scanned: tinted paper, noise, blur and JPEG compression
   photographed the same, small on a 1600x1200 sheet under uneven light
-  printed      typeset in the 14 fonts of tests/make_digit_images.py, some tightly kerned
+  printed      typeset in the test split's font families (digits.fonts), some tightly kerned
   strokes      pen strokes through the digit templates of tests/make_digit_images.py
+  touching     handwritten, every digit touching or overlapping its neighbours
+  lined        handwritten or printed on an underline, a ruled line, or ruled or squared paper
+  boxed        handwritten or printed in a box, or a form's row of boxes
 nondigits  <kind>-<n>.<format>
-  letters      one letter, typeset or drawn as pen strokes (not those that look like digits:
-               O, I, l, S, Z, B, G, b, g, q, ...)
+  letters      one letter of either case, typeset in the test split's families or drawn as
+               pen strokes (not those that look like digits: O, I, l, S, Z, B, G, b, g, q, ...)
   words        a short word, typeset or in pen strokes
+  symbols      one to three symbols or punctuation marks, typeset
   scribbles    random scrawls of a pen
   shapes       stars, crosses, triangles, squares, arrows, hash signs, spirals
   blank        empty paper: white, tinted, noisy, ruled
-The test sets use MNIST's test handwriting; --dev uses its training handwriting and other
-seeds. Seeded: the same files every run.
+The test sets use MNIST's test handwriting and the test split's font families; --dev uses
+the validation hold-out's handwriting, the development split's families and other seeds.
+None of them is drawn by digits.lines, which makes the line reader's training lines;
+the pen letters, scribbles and shapes come from digits.synthetic, as some of its are
+(other seeds). Seeded: the same files every run.
 """
 
 import argparse
@@ -30,9 +37,10 @@ from pathlib import Path
 
 import numpy as np
 from make_digit_images import ink_mask
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
+from digits.data import split_validation
 from digits.synthetic import (
     LETTER_TEMPLATES,
     LETTERS,
@@ -51,10 +59,50 @@ FORMATS = ["png", "jpg", "webp", "png", "jpg"]
 
 
 def mnist(split):
-    """Handwritten digits by label: the test images, or for --dev the training images."""
+    """Handwritten digits by label: the test images, or for --dev the validation hold-out."""
     with np.load(HERE.parent / "data" / "mnist.npz") as data:
-        x, y = (data["x_test"], data["y_test"]) if split == "test" else (data["x_train"], data["y_train"])
+        x, y = (data["x_test"], data["y_test"]) if split == "test" else split_validation(data["x_train"], data["y_train"])[1]
     return {d: x[y == d] for d in range(10)}
+
+
+def decorate(image, rng, kind):
+    """Lines and boxes drawn around the ink of a picture, in the ink's colour: "lined" on an
+    underline, a ruled line it stands on, or ruled or squared paper; "boxed" in a box or a
+    form's row of boxes."""
+    grey = np.asarray(image.convert("L"), dtype=np.float32)
+    paper = np.median(np.concatenate([grey[0], grey[-1]]))
+    rows, cols = np.nonzero(np.abs(grey - paper) > 60)
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    rgb = np.asarray(image.convert("RGB"))
+    ink = tuple(int(v) for v in rgb[rows[len(rows) // 2], cols[len(cols) // 2]])
+    height = bottom - top
+    pen = max(1, int(height * rng.uniform(0.03, 0.07)))
+    draw_on = image.convert("RGB")
+    draw = ImageDraw.Draw(draw_on)
+    style = rng.choice(["underline", "stands", "ruled", "squared"] if kind == "lined" else ["box", "boxes"])
+    pad = int(height * rng.uniform(0.15, 0.35))
+    if style == "underline":
+        y = bottom + int(pad * rng.uniform(0.2, 0.8))
+        draw.line([(left - pad, y), (right + pad, y)], fill=ink, width=pen)
+    elif style == "stands":
+        draw.line([(0, bottom), (image.width, bottom)], fill=ink, width=pen)
+    elif style in ("ruled", "squared"):
+        faint = tuple(int(0.5 * a + 0.5 * b) for a, b in zip(ink, (int(paper),) * 3))
+        spacing = int(height * rng.uniform(0.6, 1.2)) + 3
+        for y in range(int(rng.integers(spacing)), image.height, spacing):
+            draw.line([(0, y), (image.width, y)], fill=faint, width=max(1, pen // 2))
+        if style == "squared":
+            for x in range(int(rng.integers(spacing)), image.width, spacing):
+                draw.line([(x, 0), (x, image.height)], fill=faint, width=max(1, pen // 2))
+    elif style == "box":
+        draw.rectangle([left - pad, top - pad, right + pad, bottom + pad], outline=ink, width=pen)
+    else:
+        count = int(rng.integers(2, 7))
+        step = (right - left + 2 * pad) / count
+        for i in range(count):
+            x = left - pad + i * step
+            draw.rectangle([x, top - pad, x + step, bottom + pad], outline=ink, width=pen)
+    return draw_on
 
 
 def finish(image, rng, kind):
@@ -77,17 +125,17 @@ def finish(image, rng, kind):
     return image
 
 
-def handwritten_number(text, writers, rng, kind):
+def handwritten_number(text, writers, rng, kind, touching=None):
     """MNIST digits side by side: each digit a different writer, size and height."""
     height = int(rng.integers(36, 110))
-    touching = rng.random() < 0.25
+    touching = rng.random() < 0.25 if touching is None else touching
     tiles, x, placed = [], 0, []
     for ch in text:
         pool = writers[int(ch)]
         side = int(height * rng.uniform(0.85, 1.15))
         mask = ink_mask(pool[int(rng.integers(len(pool)))], side)[..., 0]
         # an MNIST digit fills the middle 20 of 28 pixels; gaps are between those boxes
-        gap = rng.uniform(-0.1, 0.0) if touching else rng.uniform(0.05, 0.45)
+        gap = rng.uniform(-0.2, -0.02) if touching else rng.uniform(0.05, 0.45)
         placed.append((x, int(rng.normal(0, 0.06) * height), mask))
         x += int(side * (20 / 28 + gap))
     width = x + 2 * height
@@ -112,37 +160,47 @@ def save(image, name, folder, n, rng):
     image.convert("RGB").save(folder / f"{name}-{n:03d}.{fmt}", **options)
 
 
-def numbers(folder, rng, writers, per_family=30):
+def numbers(folder, rng, writers, split, per_family=30):
     n = 0
-    for family in ("handwritten", "scanned", "photographed", "printed", "strokes"):
+    for family in ("handwritten", "scanned", "photographed", "printed", "strokes", "touching", "lined", "boxed"):
         for _ in range(per_family):
             length = int(rng.integers(2, 7))
             text = "".join(str(d) for d in rng.integers(0, 10, length))
             if family in ("handwritten", "scanned", "photographed"):
                 image = handwritten_number(text, writers, rng, family)
+            elif family == "touching":
+                image = handwritten_number(text, writers, rng, "handwritten", touching=True)
             elif family == "printed":
-                image = typeset(text, rng, kerning=rng.choice([0.0, 0.0, 0.1, 0.18]))
-            else:
+                image = typeset(text, rng, kerning=rng.choice([0.0, 0.0, 0.1, 0.18]), split=split)
+            elif family == "strokes":
                 image = pen_written([int(c) for c in text], TEMPLATES, rng)
+            else:
+                if rng.random() < 0.6:
+                    image = handwritten_number(text, writers, rng, "handwritten", touching=False)
+                else:
+                    image = typeset(text, rng, split=split)
+                image = decorate(image, rng, family)
             save(image, f"{text}-{family}", folder, n, rng)
             n += 1
 
 
-def nondigits(folder, rng, per_kind=30):
+def nondigits(folder, rng, split, per_kind=30):
     n = 0
-    for kind in ("letters", "words", "scribbles", "shapes", "blank"):
+    for kind in ("letters", "words", "symbols", "scribbles", "shapes", "blank"):
         for k in range(per_kind if kind != "blank" else per_kind // 2):
             if kind == "letters":
                 if k % 2:
                     image = pen_written([rng.choice(list(LETTER_TEMPLATES))], LETTER_TEMPLATES, rng)
                 else:
-                    image = typeset(rng.choice(list(LETTERS)), rng)
+                    image = typeset(rng.choice(list(LETTERS)), rng, split=split)
             elif kind == "words":
                 if k % 2:
                     word = "".join(rng.choice(list(LETTER_TEMPLATES), int(rng.integers(2, 5))))
                     image = pen_written(list(word), LETTER_TEMPLATES, rng)
                 else:
-                    image = typeset(str(rng.choice(WORDS)), rng)
+                    image = typeset(str(rng.choice(WORDS)), rng, split=split)
+            elif kind == "symbols":
+                image = typeset("".join(rng.choice(list("+=*/%#@&?!<>~^$()[]{}:;"), int(rng.integers(1, 4)))), rng, split=split)
             elif kind == "scribbles":
                 image = scribble(rng)
             elif kind == "shapes":
@@ -165,10 +223,11 @@ def main(argv=None):
         for old in folder.iterdir():
             old.unlink()
         rng = np.random.default_rng(seed)
+        split = "dev" if args.dev else "test"
         if make is numbers:
-            make(folder, rng, mnist("train" if args.dev else "test"))
+            make(folder, rng, mnist(split), split)
         else:
-            make(folder, rng)
+            make(folder, rng, split)
         print(f"wrote {len(list(folder.iterdir()))} images to {folder}")
 
 

@@ -15,7 +15,8 @@ from digits.export import export as export_model
 from digits.inference import predict
 from digits.store import load_model, sha256_of
 
-SHIPPED = sorted(p.name for p in (ROOT / "models").glob("*.keras"))
+# the digit models and the detector; the line reader takes strips (its own test below)
+SHIPPED = sorted(p.name for p in (ROOT / "models").glob("*.keras") if p.stem != "reader")
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,17 @@ def test_every_shipped_model_exports_to_every_format_with_parity(
     assert exported.shape == (10000, model.output_shape[-1])
     np.testing.assert_array_equal(exported.argmax(axis=1), keras_probabilities[name].argmax(axis=1))
     assert np.abs(exported - keras_probabilities[name]).max() <= TOLERANCE
+
+
+def test_the_line_reader_exports_to_onnx_with_parity(tmp_path, mnist):
+    from digits.lines import make_lines
+
+    strips = make_lines("test", mnist, 64, processes=1, chunk=64)[0]
+    model = load_model(ROOT / "models" / "reader.keras", classes=None, input_shape=None)
+    output = tmp_path / "reader.onnx"
+    check = export_model(model, "onnx", output, strips)
+    assert check["different_digits"] == 0 and check["largest_probability_difference"] <= TOLERANCE
+    assert predictor(output, "onnx")(strips).shape == (64, *model.output_shape[1:])
 
 
 def test_savedmodel_has_the_serving_signature_tensorflow_serving_calls(tmp_path, mnist):
@@ -163,12 +175,12 @@ def test_the_page_answers_on_onnxruntime_where_tensorflow_cannot_be_imported(tmp
     script.write_text(
         "import io, json, sys\n"
         "from PIL import Image, ImageDraw\n"
-        "from digits.store import open_model\n"
+        "from digits.reading import open_reader\n"
         "from digits.web import create_app\n"
         "image = Image.new('L', (280, 280), 255)\n"
         "ImageDraw.Draw(image).line([(60, 60), (220, 60), (130, 240)], fill=0, width=18)\n"
         "body = io.BytesIO(); image.save(body, 'PNG')\n"
-        "app = create_app(open_model('models/accurate.keras'))\n"
+        "app = create_app(open_reader('models/accurate.keras', 'models/reader.keras', None))\n"
         "answer = app.test_client().post('/predict', data=body.getvalue(), content_type='image/png')\n"
         "print(json.dumps({'status': answer.status_code, 'digit': answer.get_json()['digit'],\n"
         "                  'tensorflow': 'tensorflow' in sys.modules}))\n"

@@ -4,7 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digits import DigitsError
+from digits.lines import CLASSES, FRAMES, HEIGHT, WIDTH
 from digits.models import (
+    CLASSIFIERS,
     ENSEMBLE,
     MODEL_NAMES,
     RECIPES,
@@ -17,7 +19,7 @@ RANDOM_LAYERS = ("RandomAffine", "RandomRotation", "RandomZoom", "RandomTranslat
 MODELS = {name: build_model(name) for name in ("mlp", "cnn")}  # built once for the property test
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", CLASSIFIERS)
 def test_models_take_raw_images_and_give_ten_probabilities(name):
     model = build_model(name)
     assert model.input_shape == (None, 28, 28)
@@ -54,6 +56,15 @@ def test_first_layers_give_unit_range_float32_for_any_image(n, draw):
         x = np.asarray(reshape(rescale(images)))
         assert x.shape == (n, *shape) and x.dtype == np.float32
         assert np.all((x >= 0) & (x <= 1))
+
+
+def test_the_reader_takes_a_strip_and_gives_each_frame_its_probabilities():
+    model = build_model("reader")
+    assert model.input_shape == (None, HEIGHT, WIDTH)
+    assert model.output_shape == (None, FRAMES, CLASSES)
+    strips = np.random.default_rng(0).integers(0, 256, (3, HEIGHT, WIDTH), dtype=np.uint8)
+    frames = model.predict(strips, verbose=0)
+    np.testing.assert_allclose(frames.sum(axis=-1), 1.0, rtol=1e-5)
 
 
 def test_mlp_is_dense_layers_only():
@@ -109,7 +120,8 @@ def test_the_fast_cnn_alone_learns_from_the_digits_as_they_are():
 
 
 def test_every_model_has_a_recipe():
-    assert set(MODEL_NAMES) == set(RECIPES) == {"mlp", "cnn", *ENSEMBLE}
+    assert set(MODEL_NAMES) == set(RECIPES) == {"mlp", "cnn", *ENSEMBLE, "reader"}
+    assert set(CLASSIFIERS) == set(MODEL_NAMES) - {"reader"}
     assert ENSEMBLE == ("accurate", "accurate-k3", "accurate-k7")
 
 
@@ -126,6 +138,7 @@ def test_ensemble_members_differ_in_their_first_convolution_only():
 
 def test_unknown_model_name_lists_the_choices():
     with pytest.raises(
-        DigitsError, match="unknown model 'resnet'; choose one of: mlp, cnn, accurate, accurate-k3, accurate-k7"
+        DigitsError,
+        match="unknown model 'resnet'; choose one of: mlp, cnn, accurate, accurate-k3, accurate-k7, reader",
     ):
         build_model("resnet")

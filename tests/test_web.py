@@ -25,9 +25,8 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digits import DEFAULT_DETECTOR, DEFAULT_MODEL  # noqa: E402
-from digits.reading import open_detector  # noqa: E402
-from digits.store import load_model  # noqa: E402
+from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER  # noqa: E402
+from digits.reading import Reader, open_reader  # noqa: E402
 from digits.web import MAX_BODY, create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,9 +41,16 @@ ONE = [[(140, 40), (140, 240)]]
 FOUR = [[(190, 240), (190, 40), (60, 170), (230, 170)]]
 
 
+def shipped_reader(detector=True):
+    """The shipped models as predict.py and serve.py read with them, on Keras."""
+    return open_reader(
+        ROOT / DEFAULT_MODEL, ROOT / DEFAULT_READER, ROOT / DEFAULT_DETECTOR if detector else None, "keras"
+    )
+
+
 @pytest.fixture(scope="module")
 def app():
-    return create_app(load_model(ROOT / DEFAULT_MODEL), detector=open_detector(ROOT / DEFAULT_DETECTOR))
+    return create_app(shipped_reader())
 
 
 def png_of(strokes, size=280, width=18, height=None):
@@ -148,7 +154,7 @@ def test_large_images_wait_their_turn_or_get_503(monkeypatch):
 
     monkeypatch.setattr(digits.web, "LARGE_WAIT", 0.1)
     turn = threading.BoundedSemaphore(1)
-    app = create_app(load_model(ROOT / DEFAULT_MODEL), large_image_turn=turn)
+    app = create_app(shipped_reader(detector=False), large_image_turn=turn)
     large = png_of(SEVEN, size=1600)  # 2.56 megapixels
     turn.acquire()  # another large image is being read
     busy = app.test_client().post("/predict", data=large, content_type="image/png")
@@ -183,7 +189,7 @@ def server(app):
 
 
 class SlowModel:
-    """The shipped model, answering a second late: a slow machine or a busy server."""
+    """A shipped model, answering a second late: a slow machine or a busy server."""
 
     def __init__(self, model):
         self.model, self.input_shape = model, model.input_shape
@@ -305,7 +311,8 @@ def test_drawing_with_the_mouse_shows_the_digit(page):
 
 
 def test_an_answer_that_arrives_after_clear_is_dropped(browser):
-    slow = create_app(SlowModel(load_model(ROOT / DEFAULT_MODEL)))
+    reader = shipped_reader(detector=False)
+    slow = create_app(Reader(reader.model, SlowModel(reader.lines)))
     with serving(slow) as address:
         page = browser.new_page(viewport={"width": 900, "height": 620})
         page.goto(address)
@@ -373,7 +380,7 @@ def main(out):
     """Start the app, write 174 in Chromium and save a screenshot of the page to `out`."""
     from playwright.sync_api import sync_playwright
 
-    app = create_app(load_model(ROOT / DEFAULT_MODEL), detector=open_detector(ROOT / DEFAULT_DETECTOR))
+    app = create_app(shipped_reader())
     with serving(app) as address, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
