@@ -19,6 +19,8 @@ from digits.cli import ArgumentParser, run
 from digits.export import FORMATS
 
 PARITY_LINES = 2000  # the line reader's export is checked on this many test lines
+# (input, output) of what may be exported: the digit models, the detector, the line reader
+EXPORTABLE = (((28, 28), 10), ((28, 28), 2), ((32, 192), (48, 12)))
 
 
 def parse_args(argv):
@@ -44,17 +46,25 @@ def main(argv=None):
     from digits.export import export, export_path, record_path
     from digits.files import write_json
     from digits.lines import make_lines
-    from digits.shapes import INPUT_SHAPE
+    from digits.shapes import INPUT_SHAPE, fits
     from digits.store import load_model, sha256_of
-    from digits.training import library_versions
 
     output = Path(args.output) if args.output else export_path(args.model, args.format)
     if output.suffix != FORMATS[args.format][1]:
         raise DigitsError(
             f"--output {output}: a {args.format} file's name must end in {FORMATS[args.format][1]}"
         )
-    # the classifiers, the detector and the line reader
+    # the classifiers, the detector and the line reader (load_model checks the file before
+    # it imports Keras, so a wrong path is answered at once)
     model = load_model(args.model, classes=None, input_shape=None)
+    takes, gives = model.input_shape[1:], model.output_shape[1:]
+    if not any(fits(takes, gives, *kind) for kind in EXPORTABLE):
+        raise DigitsError(
+            f"{args.model} takes {takes} and gives {gives}: not a digit model (28x28 in, 10 "
+            f"out), the detector (2 out) or the line reader; nothing was exported"
+        )
+    from digits.training import library_versions
+
     arrays = load_mnist(args.data or DEFAULT_PATH)
     if tuple(model.input_shape[1:]) == INPUT_SHAPE:
         images = arrays["x_test"]

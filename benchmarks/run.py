@@ -17,7 +17,7 @@ and this project's mlp, cnn, accurate, accurate-k3 and accurate-k7, trained by
 digits.training.train with their recipes. Every model, the references too, takes the raw
 image and scales it in its first layer. Two ensembles are scored, their probabilities
 averaged by the same function evaluate.py uses for several models: the seeds of
-`accurate`, and the seed-0 models of its three different members (digits.models.ENSEMBLE).
+`accurate`, and the seed-0 models of its three different members (digits.recipes.ENSEMBLE).
 
 Runs are interleaved (seed 0 of every model, then seed 1, ...), so a slow spell of the
 machine falls on all of them. Each trained model reads the test set once, at the end.
@@ -39,7 +39,8 @@ import numpy as np
 from digits.backend import keras
 from digits.data import load_mnist, one_hot
 from digits.inference import average_probabilities, images_per_second, predict
-from digits.models import ENSEMBLE, RECIPES, raw_image
+from digits.models import raw_image
+from digits.recipes import ENSEMBLE, RECIPES, with_overrides
 from digits.store import save_model
 from digits.training import library_versions, train
 
@@ -133,13 +134,11 @@ def train_reference(name, arrays, seed, epochs=None, limit=None):
 
 
 def train_ours(name, arrays, seed, epochs=None, limit=None):
-    recipe = dict(RECIPES[name], epochs=epochs or RECIPES[name]["epochs"])
+    recipe = with_overrides(RECIPES[name], epochs=epochs)
     validation = 500 if limit else 5000
-    model, record = train(
-        name, arrays, seed=seed, limit=limit, validation_size=validation, verbose=0, **recipe
-    )
+    model, record = train(name, arrays, recipe, seed, limit=limit, validation_size=validation, verbose=0)
     return model, {
-        "epochs": recipe["epochs"],
+        "epochs": recipe.epochs,
         "precision": record["config"]["precision"],
         "epoch_seconds": record["history"]["epoch_seconds"],
         "val_accuracy": record["history"]["val_accuracy"],

@@ -108,6 +108,11 @@ def add_reader_arguments(parser):
     )
 
 
+# What requirements.txt adds to the light install (requirements-infer.txt): training,
+# evaluating, drawing and exporting need them.
+FULL_INSTALL = ("keras", "tensorflow", "matplotlib", "h5py", "tf2onnx", "onnx", "ai_edge_litert")
+
+
 def run(main):
     """Call main() and exit with its status; a DigitsError becomes one line and exit 2."""
     from digits import DigitsError
@@ -117,6 +122,16 @@ def run(main):
         sys.exit(main())
     except DigitsError as err:
         print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except ImportError as err:
+        package = (err.name or "").split(".")[0]
+        if package not in FULL_INSTALL:
+            raise
+        print(
+            f"error: this needs {package}, which the light install (requirements-infer.txt) "
+            f"leaves out: pip install -r requirements.txt",
+            file=sys.stderr,
+        )
         sys.exit(2)
     except BrokenPipeError:  # output piped into `head` and cut short: not an error
         sys.stderr.close()

@@ -143,12 +143,34 @@ def check_mnist(arrays, source):
 
 
 def read_npz(path):
-    """Read the four arrays from an .npz file without ever unpickling anything."""
+    """Read the four arrays from an .npz file without ever unpickling anything, once each
+    array's header has said it is MNIST's dtype and shape (a header may claim any size)."""
     try:
+        check_npz_headers(path)
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files if key in SHAPES}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
         raise DigitsError(f"{path}: corrupt or truncated data file ({err})") from None
+
+
+def check_npz_headers(path):
+    """Raise DigitsError unless every MNIST array in the .npz at `path` says, in its .npy
+    header, that it is uint8 of MNIST's shape; nothing but the headers is read."""
+    with zipfile.ZipFile(path) as archive:
+        for key, shape in SHAPES.items():
+            name = f"{key}.npy"
+            if name not in archive.namelist():
+                continue  # check_mnist names what is missing
+            with archive.open(name) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                found, _, dtype = read_header(member)
+            if found != shape or dtype != np.uint8:
+                raise DigitsError(f"{path}: corrupt or not MNIST: {key} is {dtype} {found}, expected uint8 {shape}")
 
 
 def write_npz(arrays, path):
@@ -168,11 +190,14 @@ def download_mnist():
 def load_mnist(path=DEFAULT_PATH, download=download_mnist):
     """Return the verified MNIST arrays: x_train, y_train, x_test, y_test (uint8).
 
-    Reads `path`; when it does not exist, falls back to `download` (Keras's copy).
+    Reads `path`; when the repository's own copy is missing, falls back to `download`
+    (Keras's copy). Any other path that does not exist is an error.
     """
     path = Path(path)
     if path.is_dir():
         raise DigitsError(f"{path} is a directory, expected the MNIST .npz file")
+    if not path.exists() and path.resolve() != DEFAULT_PATH.resolve():
+        raise DigitsError(f"{path}: no such file; --data takes an MNIST .npz file (default {DEFAULT_PATH.name})")
     if path.exists():
         arrays = read_npz(path)
         check_mnist(arrays, str(path))

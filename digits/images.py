@@ -8,13 +8,14 @@ that, and a model trained on MNIST answers nonsense. normalize_digit() repeats M
 preparation on any image; predict.py and the drawing page both use it.
 """
 
+import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from digits import DigitsError
+from digits import DigitsError, DigitsWarning
 
 MAX_PIXELS = 40_000_000  # larger images are refused unread: a decompression bomb, or a mistake
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -62,10 +63,16 @@ def load_picture(source, name=None):
                 rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
     except DigitsError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DigitsError(
+            f"{name}: too large: over the {MAX_PIXELS // 1_000_000} megapixel limit"
+        ) from None
+    except UnidentifiedImageError:
         raise DigitsError(
             f"{name}: not an image that can be read (PNG, JPEG, BMP, GIF, WebP)"
         ) from None
+    except PermissionError as err:
+        raise DigitsError(f"{name}: cannot be read ({err.strerror or 'permission denied'})") from None
     except (OSError, ValueError, SyntaxError, EOFError) as err:
         raise DigitsError(f"{name}: damaged or truncated image ({err})") from None
     if rgba.size == 0:
@@ -338,11 +345,22 @@ def thicken_strokes(ink, target):
 
 
 def image_files(paths):
-    """Expand folders into the image files inside them (sorted); files are kept as given."""
+    """Expand folders into the image files inside them (sorted); files are kept as given.
+    A folder inside that cannot be read is named in a warning, and the rest go on."""
     files = []
     for path in map(Path, paths):
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            found = []
+            for folder, _, names in os.walk(path, onerror=_unreadable_folder):
+                found += [Path(folder) / n for n in names if Path(n).suffix.lower() in IMAGE_SUFFIXES]
+            files += sorted(found)
         else:
             files.append(path)
     return files
+
+
+def _unreadable_folder(err):
+    warnings.warn(
+        DigitsWarning(f"{err.filename}: cannot read this folder ({err.strerror}); its images are skipped"),
+        stacklevel=2,
+    )

@@ -24,79 +24,13 @@ from digits import DigitsError
 from digits.backend import keras
 from digits.data import NUM_CLASSES
 from digits.lines import BLANK, CLASSES, FRAMES, HEIGHT, WIDTH
+from digits.recipes import MODEL_NAMES
 
 L = keras.layers
 
-# Default training recipe per model: plain values; epochs, batch size and learning rate
-# can be overridden from train.py. Chosen on the validation hold-out only. `augment` trains
-# on randomly moved digits (augmentation()); `mixed_precision` computes in bfloat16 where
-# that is fast (digits.training.bfloat16_is_fast), and the saved model in float32 anyway.
-RECIPES = {
-    # Randomly moved digits teach a dense network what convolutions know by construction;
-    # with them, dropout only cost accuracy and time. bfloat16 where the CPU has units for
-    # it (1.7x faster on an AMD EPYC). Validation accuracy, seed 0: 99.10% at 16 epochs (20
-    # epochs: 99.06%, and with dropout 0.1 as well 98.94% in 1.3x the time; layers of 1024:
-    # 99.14% in 1.4x the time; the old recipe, no augmentation, dropout 0.3, 10 epochs: 98.60%)
-    "mlp": {
-        "epochs": 16,
-        "batch_size": 256,
-        "learning_rate": 2e-3,
-        "warmup": 0.0,
-        "label_smoothing": 0.1,
-        "augment": True,
-        "adam_betas": (0.9, 0.999),
-        "mixed_precision": True,
-    },
-    # ONE epoch of batch 96: a fifth of the steps warm up to a high rate, the rest cool
-    # down, with Adam's faster-forgetting moments (betas 0.7, 0.9), as in
-    # tuomaso/train_mnist_fast (validation accuracy, seeds 0-2: 99.12, 98.96, 98.84%; batch
-    # 128: 98.90%; two epochs of batch 256: 99.18% at twice the time)
-    "cnn": {
-        "epochs": 1,
-        "batch_size": 96,
-        "learning_rate": 1e-2,
-        "warmup": 0.2,
-        "label_smoothing": 0.0,
-        "augment": False,
-        "adam_betas": (0.7, 0.9),
-        "mixed_precision": False,
-    },
-    # 24 epochs, as many as fit well inside 20 minutes on 2 cores (validation accuracy,
-    # seeds 0-2: 99.42, 99.46, 99.52%; with 15 epochs: 99.42, 99.50, 99.34%; the same net
-    # with 32 and 64 channels and slower batch-norm statistics, 15 epochs: 99.28%)
-    "accurate": {
-        "epochs": 24,
-        "batch_size": 256,
-        "learning_rate": 4e-3,
-        "warmup": 0.1,
-        "label_smoothing": 0.1,
-        "augment": True,
-        "adam_betas": (0.9, 0.999),
-        "mixed_precision": False,
-    },
-}
-# An ensemble's members gain most from each other where they err differently: these see
-# strokes through first convolutions of three sizes (as An et al. 2020 vary kernels
-# between members), each trained alone with the recipe of `accurate`.
-ENSEMBLE = ("accurate", "accurate-k3", "accurate-k7")
-RECIPES.update({name: dict(RECIPES["accurate"]) for name in ENSEMBLE[1:]})
-# The line reader: its data are lines made by digits.lines (LINES of them for training, a
-# tenth as many for validation), so an epoch here is a pass over those lines. 8 epochs,
-# about 30 minutes on 2 cores: 84.2% of the validation lines read exactly (their last
-# epoch was the best; validation loss 0.81, training loss 0.50).
-RECIPES["reader"] = {
-    "epochs": 8,
-    "batch_size": 128,
-    "learning_rate": 3e-3,
-    "warmup": 0.05,
-    "label_smoothing": 0.0,
-    "augment": False,
-    "adam_betas": (0.9, 0.999),
-    "mixed_precision": False,
-}
-LINES = 60000
-MODEL_NAMES = tuple(RECIPES)
-CLASSIFIERS = tuple(name for name in MODEL_NAMES if name != "reader")
+# The dense network's dropout after each hidden layer: the rate that cost least on the
+# validation hold-out (see RECIPES["mlp"] in digits.recipes).
+MLP_DROPOUT = 0.1
 
 
 def raw_image(reshape):
@@ -106,13 +40,15 @@ def raw_image(reshape):
 
 
 def mlp():
-    # Two wide ReLU layers; trained on randomly moved digits (RECIPES["mlp"]), it needs
-    # no dropout.
+    # The classic: two wide ReLU layers, each followed by dropout; trained on randomly
+    # moved digits (RECIPES["mlp"]).
     return keras.Sequential(
         [
             *raw_image(L.Flatten()),
             L.Dense(800, activation="relu"),
+            L.Dropout(MLP_DROPOUT),
             L.Dense(800, activation="relu"),
+            L.Dropout(MLP_DROPOUT),
             L.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
         ],
         name="mlp",
@@ -150,7 +86,7 @@ def accurate(first_kernel=5, name="accurate"):
     # Five convolutions with batch normalisation, a `first_kernel` square one (5x5 sees a
     # stroke at once), then 3x3 ones; pooling first where there is pooling (as in cnn), then
     # a heavily dropped-out linear classifier. Trained on augmented digits
-    # (RECIPES["accurate"]["augment"]).
+    # (RECIPES["accurate"].augment).
     def conv(channels, size=3, pool=False):
         return [
             L.Conv2D(channels, size, padding="same", use_bias=False),

@@ -17,6 +17,8 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 from digits import DigitsError, DigitsWarning
 from digits.data import NUM_CLASSES
 from digits.files import atomic_output, write_json
@@ -79,7 +81,9 @@ def save_model(model, record, path, h5_copy=False):
     """Write the model (and an .h5 copy if asked) and its JSON record, each atomically.
 
     The model is saved without optimizer state (it would triple the file for no use: using
-    a model needs only its weights); the record gets each file's SHA-256.
+    a model needs only its weights); the record gets each file's SHA-256, and the weights'
+    (weights_sha256): the same for identical runs, where a .keras file's is not (its zip
+    records when it was saved).
     """
     path = Path(path)
     check_output_path(path)
@@ -90,8 +94,19 @@ def save_model(model, record, path, h5_copy=False):
     for target in targets:
         with atomic_output(target) as tmp, _no_legacy_format_warning():
             bare.save(tmp)
-    write_json(record_path(path), {**record, "files": {t.name: sha256_of(t) for t in targets}})
+    files = {t.name: sha256_of(t) for t in targets}
+    write_json(record_path(path), {**record, "weights_sha256": weights_sha256(bare), "files": files})
     return targets
+
+
+def weights_sha256(model):
+    """SHA-256 over a model's weights, in order: their dtypes, shapes and bytes."""
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        weight = np.ascontiguousarray(weight)
+        digest.update(f"{weight.dtype.str}{weight.shape};".encode())
+        digest.update(weight.tobytes())
+    return digest.hexdigest()
 
 
 def load_model(path, classes=NUM_CLASSES, input_shape=INPUT_SHAPE):

@@ -24,24 +24,8 @@ from digits.calibration import calibrate
 from digits.data import VALIDATION_SEED, array_checksum, one_hot, split_validation
 from digits.files import atomic_output, write_json
 from digits.lines import decode, make_lines
-from digits.models import LINES, CTCLoss, augmentation, build_model
-
-
-def bfloat16_is_fast():
-    """Whether this machine multiplies bfloat16 matrices faster than float32 ones: a GPU, or
-    a CPU with bfloat16 instructions (AVX512_BF16, or AMX on recent Xeons). Elsewhere
-    bfloat16 arithmetic is emulated and only costs time and accuracy."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return any(d.platform != "cpu" for d in jax.devices())
-    import tensorflow as tf
-
-    if tf.config.list_physical_devices("GPU"):
-        return True
-    cpuinfo = Path("/proc/cpuinfo")
-    flags = cpuinfo.read_text().split() if cpuinfo.exists() else []
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+from digits.models import CTCLoss, augmentation, build_model
+from digits.recipes import LINES
 
 
 @contextlib.contextmanager
@@ -137,6 +121,12 @@ def progress_folder(model_path):
     return path.with_name(f".{path.stem}.resume")
 
 
+def lock_path(model_path):
+    """models/mlp.keras -> models/.mlp.keras.lock, which train.py holds while it runs."""
+    path = Path(model_path)
+    return path.with_name(f".{path.name}.lock")
+
+
 @contextlib.contextmanager
 def one_run_per_output(model_path):
     """Hold a lock on `model_path`'s output for the length of a `with`, or refuse at once.
@@ -145,7 +135,7 @@ def one_run_per_output(model_path):
     the process that held it, so a crashed or killed run never leaves it stuck.
     """
     path = Path(model_path)
-    lock = path.with_name(f".{path.name}.lock")
+    lock = lock_path(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "a+") as handle:
         try:
@@ -159,6 +149,10 @@ def one_run_per_output(model_path):
         handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()
+        # Temporary files of this output's save that a killed run left behind: with the
+        # lock held, no other run can be writing them (digits.files.atomic_output).
+        for stale in path.parent.glob(f".{path.stem}.*.tmp*"):
+            stale.unlink(missing_ok=True)
         try:
             yield
         finally:
@@ -225,16 +219,9 @@ def lines_read_exactly(model, x, y):
 def train(
     name,
     arrays,
-    *,
-    epochs,
-    batch_size,
-    learning_rate,
-    warmup=0.0,
-    label_smoothing=0.0,
-    augment=False,
-    adam_betas=(0.9, 0.999),
-    mixed_precision=False,
+    recipe,
     seed=0,
+    *,
     validation_size=5000,
     limit=None,
     verbose=2,
@@ -242,30 +229,29 @@ def train(
     resume=None,
     deterministic=True,
 ):
-    """Train model `name` on MNIST `arrays` (from load_mnist); return (model, record).
+    """Train model `name` on MNIST `arrays` (from load_mnist) by `recipe` (a
+    digits.recipes.Recipe); return (model, record).
 
     `limit` keeps only the first N training images, for quick smoke runs. The weights
     returned are those of the epoch with the best validation accuracy, calibrated on the
-    validation images (digits.calibration). `augment` trains on randomly moved digits
-    (models.augmentation), which the returned model does not contain. `mixed_precision`
-    trains in bfloat16 (weights kept in float32) where that is fast (bfloat16_is_fast); the
-    model returned always computes in float32. With `state_dir`, every finished epoch is
-    saved there, and a run that was interrupted resumes from its last finished epoch (see
+    validation images (digits.calibration). `recipe.augment` trains on randomly moved
+    digits (models.augmentation), which the returned model does not contain;
+    `recipe.mixed_precision` trains in bfloat16 (weights kept in float32); the model
+    returned always computes in float32. With `state_dir`, every finished epoch is saved
+    there, and a run that was interrupted resumes from its last finished epoch (see
     resumable_run for `resume`).
     `deterministic` makes the same seed give bit-identical weights (on this project's CPU
     at no measurable cost: see benchmarks/determinism.py).
     """
+    epochs, batch_size, learning_rate = recipe.epochs, recipe.batch_size, recipe.learning_rate
+    warmup, adam_betas = recipe.warmup, recipe.adam_betas
     if epochs < 1 or batch_size < 1 or learning_rate <= 0:
         raise DigitsError("epochs and batch size must be at least 1, learning rate above 0")
     # Other backends, used only by the benchmark on a GPU, run with their own defaults.
     deterministic = deterministic and keras.backend.backend() == "tensorflow"
     (x_fit, y_fit), (x_val, y_val) = training_sets(name, arrays, validation_size, limit)
     # The recipe's choice, or the policy a caller has set (the benchmark's --mixed-precision).
-    precision = (
-        "mixed_bfloat16"
-        if mixed_precision and bfloat16_is_fast()
-        else keras.mixed_precision.dtype_policy().name
-    )
+    precision = "mixed_bfloat16" if recipe.mixed_precision else keras.mixed_precision.dtype_policy().name
     config = {
         "model": name,
         "epochs": epochs,
@@ -274,8 +260,8 @@ def train(
         "schedule": f"linear warm-up over {warmup:.0%} of the steps, then cosine decay to 0"
         if warmup
         else "cosine decay to 0",
-        "label_smoothing": label_smoothing,
-        "augment": augment,
+        "label_smoothing": recipe.label_smoothing,
+        "augment": recipe.augment,
         "optimizer": "adam",
         "adam_betas": list(adam_betas),
         "precision": precision,
@@ -314,7 +300,9 @@ def train(
         model = build_model(name)
         # Augmentation wraps the model for training only: the model stays inference layers.
         trainer = (
-            keras.Sequential([augmentation(), model], name=f"{name}_augmented") if augment else model
+            keras.Sequential([augmentation(), model], name=f"{name}_augmented")
+            if recipe.augment
+            else model
         )
     steps = epochs * int(np.ceil(len(x_fit) / batch_size))
     # Cosine decay to zero over the whole run: a few points of accuracy for free
@@ -331,7 +319,7 @@ def train(
         optimizer=keras.optimizers.Adam(schedule, beta_1=adam_betas[0], beta_2=adam_betas[1]),
         loss=CTCLoss()
         if reads_lines
-        else keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        else keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=[] if reads_lines else ["accuracy"],
     )
     targets = (lambda y: y) if reads_lines else one_hot

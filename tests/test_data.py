@@ -1,4 +1,5 @@
 import gzip
+import io
 import struct
 
 import numpy as np
@@ -160,15 +161,40 @@ def test_npz_with_pickled_objects_is_refused(tmp_path):
         data.load_mnist(path)
 
 
-def test_missing_file_falls_back_to_keras_download(tmp_path, mnist):
+def test_missing_file_falls_back_to_keras_download(tmp_path, mnist, monkeypatch):
+    monkeypatch.setattr(data, "DEFAULT_PATH", tmp_path / "absent.npz")  # the repository's copy
     arrays = data.load_mnist(tmp_path / "absent.npz", download=lambda: dict(mnist))
     assert data.array_checksum(arrays) == data.MNIST_SHA256
 
 
-def test_missing_file_without_internet_says_both_ways_to_get_it(tmp_path):
+def test_a_data_file_that_is_not_there_is_an_error_not_a_download(tmp_path):
+    def download():
+        raise AssertionError("a typo must not start a download")
+
+    with pytest.raises(DigitsError, match="typo.npz: no such file"):
+        data.load_mnist(tmp_path / "typo.npz", download=download)
+
+
+def test_an_npz_whose_header_claims_a_huge_array_is_refused_unread(tmp_path):
+    """A header that says (1000000, 1000000) would make numpy allocate a terabyte."""
+    import zipfile
+
+    path = tmp_path / "huge.npz"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": (1000000, 1000000)}
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"\x00" * 64)
+    with pytest.raises(DigitsError, match=r"x_train is uint8 \(1000000, 1000000\), expected uint8"):
+        data.load_mnist(path)
+
+
+def test_missing_file_without_internet_says_both_ways_to_get_it(tmp_path, monkeypatch):
     def offline():
         raise OSError("no route to host")
 
+    monkeypatch.setattr(data, "DEFAULT_PATH", tmp_path / "absent.npz")
     with pytest.raises(DigitsError) as err:
         data.load_mnist(tmp_path / "absent.npz", download=offline)
     message = str(err.value)

@@ -15,6 +15,9 @@ from digits.export import export as export_model
 from digits.inference import predict
 from digits.store import load_model, sha256_of
 
+# every export of every model, and subprocesses on the light path: minutes in all
+pytestmark = pytest.mark.slow
+
 # the digit models and the detector; the line reader takes strips (its own test below)
 SHIPPED = sorted(p.name for p in (ROOT / "models").glob("*.keras") if p.stem != "reader")
 

@@ -192,6 +192,7 @@ def test_nonsense_flags(cli, tmp_path, case):
     assert_clean_failure(cli, script, argv, fragment, tmp_path, [])
 
 
+@pytest.mark.slow
 def test_a_model_file_changed_after_training_is_evaluated_with_a_warning(cli, tmp_path):
     """A model whose file is not the one its record describes (here: a retrained model in
     place of the .h5 that train.py wrote) is still evaluated; one line says so."""

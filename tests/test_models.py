@@ -5,15 +5,8 @@ from hypothesis import strategies as st
 
 from digits import DigitsError
 from digits.lines import CLASSES, FRAMES, HEIGHT, WIDTH
-from digits.models import (
-    CLASSIFIERS,
-    ENSEMBLE,
-    MODEL_NAMES,
-    RECIPES,
-    RandomAffine,
-    augmentation,
-    build_model,
-)
+from digits.models import MLP_DROPOUT, RandomAffine, augmentation, build_model
+from digits.recipes import CLASSIFIERS, ENSEMBLE, MODEL_NAMES, RECIPES
 
 RANDOM_LAYERS = ("RandomAffine", "RandomRotation", "RandomZoom", "RandomTranslation")
 MODELS = {name: build_model(name) for name in ("mlp", "cnn")}  # built once for the property test
@@ -67,9 +60,16 @@ def test_the_reader_takes_a_strip_and_gives_each_frame_its_probabilities():
     np.testing.assert_allclose(frames.sum(axis=-1), 1.0, rtol=1e-5)
 
 
-def test_mlp_is_dense_layers_only():
-    kinds = [type(layer).__name__ for layer in build_model("mlp").layers]
-    assert kinds == ["Rescaling", "Flatten", "Dense", "Dense", "Dense"]
+def test_mlp_is_dense_relu_layers_with_dropout():
+    layers = build_model("mlp").layers
+    kinds = [type(layer).__name__ for layer in layers]
+    assert kinds == ["Rescaling", "Flatten", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert [layer.rate for layer in layers if type(layer).__name__ == "Dropout"] == [MLP_DROPOUT] * 2
+
+
+def test_no_recipe_trains_in_bfloat16_unless_asked():
+    """The same command gives the same model on every CPU (bfloat16 units or not)."""
+    assert not any(recipe.mixed_precision for recipe in RECIPES.values())
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -115,7 +115,7 @@ def test_random_affine_moves_each_image_its_own_way_within_its_limits(mnist):
 
 
 def test_the_fast_cnn_alone_learns_from_the_digits_as_they_are():
-    augmented = {name for name, recipe in RECIPES.items() if recipe["augment"]}
+    augmented = {name for name, recipe in RECIPES.items() if recipe.augment}
     assert augmented == {"mlp", *ENSEMBLE} and "accurate" in ENSEMBLE
 
 

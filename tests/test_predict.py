@@ -175,6 +175,7 @@ def test_bad_model_is_one_line(cli, tmp_path):
     st.sampled_from([np.float32, np.float64]),
     st.data(),
 )
+@pytest.mark.slow
 def test_normalisation_gives_a_valid_digit_or_its_own_error(height, width, dtype, draw):
     values = draw.draw(
         st.lists(

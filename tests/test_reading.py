@@ -59,6 +59,7 @@ FLOORS = {**TARGETS, "numbers": 0.92, "single digits": 0.97}
 
 
 @pytest.mark.parametrize("what", list(FLOORS))
+@pytest.mark.slow
 def test_the_test_split_is_read_above_the_floors(figures, what):
     failures = figures["wrong_numbers"] + figures["accepted_nondigits"] + figures["single_digit_failures"]
     assert figures[what] >= FLOORS[what], failures

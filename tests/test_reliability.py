@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,17 +14,13 @@ from conftest import ROOT
 import train
 from digits import DigitsError
 from digits.backend import keras
+from digits.recipes import Recipe
 from digits.store import load_model
 from digits.training import one_run_per_output, progress_folder, resumable_run
 from digits.training import train as train_model
 
-SHORT = {
-    "epochs": 2,
-    "batch_size": 128,
-    "learning_rate": 1e-3,
-    "limit": 3000,
-    "validation_size": 500,
-}
+SHORT_RECIPE = Recipe(epochs=2, batch_size=128, learning_rate=1e-3)
+SHORT = {"limit": 3000, "validation_size": 500}
 
 
 def weights_of(model):
@@ -33,24 +30,20 @@ def weights_of(model):
 # --------------------------------------------------------------------- reproducibility
 
 
+@pytest.mark.slow
 def test_same_seed_gives_bit_identical_weights_and_metrics(mnist):
-    first, first_record = train_model("cnn", mnist, seed=7, verbose=0, **SHORT)
-    second, second_record = train_model("cnn", mnist, seed=7, verbose=0, **SHORT)
+    first, first_record = train_model("cnn", mnist, SHORT_RECIPE, 7, verbose=0, **SHORT)
+    second, second_record = train_model("cnn", mnist, SHORT_RECIPE, 7, verbose=0, **SHORT)
     for a, b in zip(weights_of(first), weights_of(second), strict=True):
         assert a.tobytes() == b.tobytes()
     first_record["history"].pop("epoch_seconds"), second_record["history"].pop("epoch_seconds")
     assert first_record["history"] == second_record["history"]
 
 
-def test_mixed_precision_runs_are_reproducible_and_give_a_float32_model(mnist, monkeypatch):
-    import digits.training
-
-    # as on a CPU with bfloat16 units (or a GPU), whatever this machine has
-    monkeypatch.setattr(digits.training, "bfloat16_is_fast", lambda: True)
-    runs = [
-        train_model("mlp", mnist, seed=3, verbose=0, augment=True, mixed_precision=True, **SHORT)
-        for _ in range(2)
-    ]
+@pytest.mark.slow
+def test_mixed_precision_runs_are_reproducible_and_give_a_float32_model(mnist):
+    recipe = replace(SHORT_RECIPE, augment=True, mixed_precision=True)
+    runs = [train_model("mlp", mnist, recipe, 3, verbose=0, **SHORT) for _ in range(2)]
     (first, record), (second, _) = runs
     for a, b in zip(weights_of(first), weights_of(second), strict=True):
         assert a.tobytes() == b.tobytes()
@@ -60,18 +53,20 @@ def test_mixed_precision_runs_are_reproducible_and_give_a_float32_model(mnist, m
     assert {layer.dtype_policy.name for layer in first.layers} == {"float32"}
     assert first.predict(mnist["x_test"][:5], verbose=0).dtype == np.float32
     assert keras.mixed_precision.dtype_policy().name == "float32"
-    monkeypatch.setattr(digits.training, "bfloat16_is_fast", lambda: False)
-    _, record = train_model("mlp", mnist, seed=3, verbose=0, mixed_precision=True, **SHORT)
+    # asked for, whatever the CPU; not asked for, float32 on every CPU
+    _, record = train_model("mlp", mnist, SHORT_RECIPE, 3, verbose=0, **SHORT)
     assert record["config"]["precision"] == "float32"
 
 
+@pytest.mark.slow
 def test_different_seeds_give_different_runs(mnist):
-    a, a_record = train_model("mlp", mnist, seed=1, verbose=0, **SHORT)
-    b, b_record = train_model("mlp", mnist, seed=2, verbose=0, **SHORT)
+    a, a_record = train_model("mlp", mnist, SHORT_RECIPE, 1, verbose=0, **SHORT)
+    b, b_record = train_model("mlp", mnist, SHORT_RECIPE, 2, verbose=0, **SHORT)
     assert not np.array_equal(weights_of(a)[0], weights_of(b)[0])
     assert a_record["history"]["loss"] != b_record["history"]["loss"]
 
 
+@pytest.mark.slow
 def test_record_holds_what_is_needed_to_reproduce_the_model(mnist, tmp_path, cli):
     output = tmp_path / "m.keras"
     status, _, _ = cli(
@@ -130,6 +125,7 @@ def wait_for_epochs(state_file, count, process, timeout=120):
 
 
 @pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.slow
 def test_interrupted_training_resumes_from_the_last_finished_epoch(tmp_path, sig, status):
     output = tmp_path / "models" / "m.keras"
     command = [*TRAIN, "--output", str(output)]
@@ -161,6 +157,7 @@ def test_interrupted_training_resumes_from_the_last_finished_epoch(tmp_path, sig
     assert not progress_folder(output).exists(), "progress is removed once the model is saved"
 
 
+@pytest.mark.slow
 def test_one_run_per_output_and_kill_9_leaves_the_model_and_no_stuck_lock(tmp_path, cli):
     output = tmp_path / "m.keras"
     keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")]).save(

@@ -106,6 +106,7 @@ def assert_png(path, min_size=200):
     assert height >= min_size and width >= min_size
 
 
+@pytest.mark.slow
 def test_train_evaluate_visualize_on_a_small_real_subset(cli, tmp_path):
     model_path = tmp_path / "models" / "small.keras"
     status, out, _ = cli(
@@ -161,9 +162,10 @@ def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, f
     assert abs(report["accuracy"] - accuracy) <= 2 / 10000
 
 
+@pytest.mark.slow
 def test_shipped_ensemble_matches_its_report(mnist):
     from digits.inference import ensemble_probabilities
-    from digits.models import ENSEMBLE
+    from digits.recipes import ENSEMBLE
 
     report = json.loads((ROOT / "models" / "ensemble.evaluation.json").read_text())
     # the three different members, each the seed-0 model of its recipe
@@ -195,6 +197,7 @@ def test_default_mlp_trained_on_full_mnist_reaches_98_8_percent(cli, tmp_path, m
     assert accuracy >= 0.988, f"default MLP reached only {100 * accuracy:.2f}%"
 
 
+@pytest.mark.slow
 def test_several_models_are_evaluated_as_one_ensemble(cli, tmp_path):
     import shutil
 
@@ -236,6 +239,7 @@ SHIPPED = sorted(
 
 
 @pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.slow
 def test_shipped_models_need_nothing_but_keras(name, mnist):
     """keras.models.load_model(path).predict(raw uint8 images) is right as it stands, in a
     Python that imports Keras and numpy only: the model does its own scaling and reshaping."""

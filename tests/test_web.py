@@ -199,6 +199,7 @@ class SlowModel:
         return self.model(x, training=training)
 
 
+@pytest.mark.slow
 def test_live_server_answers_errors_and_keeps_serving(server):
     request = urllib.request.Request(
         f"{server}/predict", data=b"x" * (MAX_BODY + 1), headers={"Content-Type": "image/png"}
@@ -300,6 +301,7 @@ def page(browser, server):
     page.close()
 
 
+@pytest.mark.slow
 def test_drawing_with_the_mouse_shows_the_digit(page):
     draw(page, SEVEN)
     assert read_prediction(page) == 7
@@ -310,6 +312,7 @@ def test_drawing_with_the_mouse_shows_the_digit(page):
     assert read_prediction(page) == 1
 
 
+@pytest.mark.slow
 def test_an_answer_that_arrives_after_clear_is_dropped(browser):
     reader = shipped_reader(detector=False)
     slow = create_app(Reader(reader.model, SlowModel(reader.lines)))
@@ -333,6 +336,7 @@ def read_number(page):
     return page.get_attribute("#prediction", "data-number")
 
 
+@pytest.mark.slow
 def test_a_number_written_across_the_page_gets_a_box_per_digit(page):
     draw(page, NUMBER_174)
     page.wait_for_selector("#prediction[data-number='174']", timeout=15000)
@@ -343,12 +347,14 @@ def test_a_number_written_across_the_page_gets_a_box_per_digit(page):
     assert max(boxes[3::4]) > 0, "the boxes are drawn over the writing"
 
 
+@pytest.mark.slow
 def test_a_scribble_is_not_a_digit_on_the_page(page):
     draw(page, SCRIBBLE)
     assert read_number(page) == "none"
     assert "not a digit" in page.text_content("#prediction")
 
 
+@pytest.mark.slow
 def test_a_photo_chosen_on_the_page_is_read(page, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(image_file(SEVEN, "JPEG", size=900))
@@ -356,6 +362,7 @@ def test_a_photo_chosen_on_the_page_is_read(page, tmp_path):
     assert read_prediction(page) == 7
 
 
+@pytest.mark.slow
 def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
     shot = tmp_path / "page.png"
     assert page.locator("#pad").is_visible()
