@@ -283,12 +283,15 @@ def draw(page, strokes):
 
 
 def read_prediction(page, previous=None):
+    """The digit shown once the page has the answer to the whole drawing: answers to the
+    drawing half done (a 4's first stroke reads 1) come first while it is drawn."""
     selector = (
         "#prediction[data-digit]"
         if previous is None
         else f"#prediction:not([data-digit='{previous}'])"
     )
     page.wait_for_selector(selector, timeout=15000)
+    page.wait_for_selector("#pad:not([data-pending])", timeout=15000)
     page.wait_for_function("document.querySelector('#prediction').dataset.digit !== undefined")
     return int(page.get_attribute("#prediction", "data-digit"))
 
@@ -333,6 +336,7 @@ def test_an_answer_that_arrives_after_clear_is_dropped(browser):
 
 def read_number(page):
     page.wait_for_selector("#prediction[data-number]", timeout=15000)
+    page.wait_for_selector("#pad:not([data-pending])", timeout=15000)
     return page.get_attribute("#prediction", "data-number")
 
 
