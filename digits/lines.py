@@ -289,12 +289,10 @@ def on_paper(ink, rng):
         draw.line([(0, bottom), (ink.shape[1], bottom)], fill=255, width=pen)
     elif decoration == "box":
         draw.rectangle([left - margin, top - margin, right + margin, bottom + margin], outline=255, width=pen)
-    elif decoration == "boxes":  # a form's row of boxes, one per column of ink groups
-        profile = ink[top : bottom + 1].max(axis=0) > 0.2
+    elif decoration == "boxes":  # a form's row of boxes, about a digit wide each
         step = int((bottom - top) * rng.uniform(0.8, 1.2)) + 2 * margin
         for x in range(left - margin, right + margin, max(step, 4)):
             draw.rectangle([x, top - margin, x + step, bottom + margin], outline=255, width=pen)
-        del profile
     ink = np.asarray(image, dtype=np.float32) / 255
     if decoration in ("ruled", "squared"):
         spacing = int((bottom - top) * rng.uniform(0.5, 1.3)) + 4
