@@ -21,7 +21,10 @@ import sys
 
 import numpy as np
 
-from digits.cli import ArgumentParser, add_reader_arguments, run
+from digits import DigitsError
+from digits.cli import ArgumentParser, run
+from digits.images import image_files, load_picture
+from digits.reading import add_reader_arguments, open_reader
 
 SHOWN = 30  # the most pictures --show-input draws (the first ones)
 
@@ -77,10 +80,6 @@ def as_json(path, answer):
 
 def main(argv=None):
     args = parse_args(argv)
-    from digits import DigitsError
-    from digits.images import image_files, load_picture
-    from digits.reading import open_reader
-
     if args.show_input:
         try:
             from digits.plots import model_inputs

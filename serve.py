@@ -17,7 +17,8 @@ import ipaddress
 import os
 import sys
 
-from digits.cli import ArgumentParser, add_reader_arguments, positive_int, run
+from digits.cli import ArgumentParser, positive_int, run
+from digits.reading import add_reader_arguments
 
 
 def parse_args(argv):

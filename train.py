@@ -108,7 +108,7 @@ def main(argv=None):
     args = parse_args(argv)
     from digits.data import DEFAULT_PATH, load_mnist
     from digits.store import check_output_path
-    from digits.training import one_run_per_output
+    from digits.progress import one_run_per_output
 
     output = args.output or f"models/{args.model}.keras"
     check_output_path(output)
@@ -119,7 +119,8 @@ def main(argv=None):
 
 def train_and_save(args, argv, arrays, output):
     from digits.store import save_model
-    from digits.training import lock_path, progress_folder, train
+    from digits.progress import lock_path, progress_folder
+    from digits.training import train
 
     recipe = with_overrides(
         RECIPES[args.model],

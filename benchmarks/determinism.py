@@ -18,11 +18,12 @@ CHILD = """
 import hashlib, json, sys
 import numpy as np
 from digits.data import load_mnist
+from digits.recipes import Recipe
 from digits.training import train
 args = json.loads(sys.argv[1])
-model, record = train(args["model"], load_mnist(), epochs=args["epochs"], batch_size=128,
-                      learning_rate=2e-3, seed=0, limit=args["limit"], validation_size=2000,
-                      verbose=0, deterministic=args["deterministic"])
+recipe = Recipe(epochs=args["epochs"], batch_size=128, learning_rate=2e-3)
+model, record = train(args["model"], load_mnist(), recipe, seed=0, limit=args["limit"],
+                      validation_size=2000, verbose=0, deterministic=args["deterministic"])
 weights = b"".join(np.asarray(w).tobytes() for w in model.get_weights())
 print(json.dumps({"seconds": record["training_seconds"],
                   "weights": hashlib.sha256(weights).hexdigest()}))
@@ -76,6 +77,7 @@ def main(argv=None):
             f"same weights every run: {'yes' if same else 'NO'}"
         )
     print(f"  cost of determinism: x{medians[True] / medians[False]:.2f} the training time")
+    return runs
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ NOTES = (
 
 
 class EpochClock(keras.callbacks.Callback):
-    """Wall seconds and validation accuracy of each epoch, as TrainingState keeps them."""
+    """Wall seconds and validation accuracy of each epoch, as digits.progress keeps them."""
 
     def on_train_begin(self, logs=None):
         self.seconds, self.val_accuracy = [], []

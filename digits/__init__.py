@@ -1,8 +1,11 @@
 """Shared code for the MNIST scripts, one module per concern:
 
-data        MNIST on disk: the IDX reader, data/mnist.npz, the validation hold-out
-models      the networks and their training recipes
-training    training a model, resumably, one run per output file
+data        MNIST on disk: data/mnist.npz, checked, and the validation hold-out
+idx         the original IDX files -> data/mnist.npz (python -m digits.idx DIR)
+models      the networks, each a list of Keras layers
+recipes     how each network is trained (epochs, batch, rate, augmentation)
+training    training a model by its recipe (recipes), keeping the best epoch
+progress    a run's progress on disk, so that it resumes; one run per output file
 store       saving a model with its JSON record, and loading it safely
 inference   class probabilities for images, ensembles, batch speed
 reading     a picture -> its digits left to right, or "not a digit" (predict.py, the page)
@@ -29,6 +32,10 @@ DEFAULT_MODEL = "models/accurate.keras"
 DEFAULT_DETECTOR = "models/detector.keras"
 # The network that reads a whole line of ink (digits.lines): numbers, and what is not one.
 DEFAULT_READER = "models/reader.keras"
+
+
+# MNIST's classes, the digits 0-9: what every classifier here answers.
+NUM_CLASSES = 10
 
 
 class DigitsError(Exception):

@@ -16,7 +16,12 @@ and evaluate.py reports it on the test images.
 import numpy as np
 
 from digits import DigitsError
+from digits.backend import keras
+from digits.cli import ArgumentParser, run
+from digits.data import DEFAULT_PATH, load_mnist, split_validation
+from digits.inference import predict
 from digits.metrics import expected_calibration_error
+from digits.store import load_model, read_record, save_model
 
 
 def softmax(logits, temperature=1.0):
@@ -61,8 +66,6 @@ def split_head(model):
 def with_temperature(model, temperature):
     """A copy of `model` whose probabilities are softmax(logits / temperature), same weights.
     temperature 1 gives the plain softmax model back (Dense(10, softmax) at the end)."""
-    from digits.backend import keras
-
     body, _ = split_head(model)
     head = body[-1]
     layers = [keras.Input(shape=model.input_shape[1:])]
@@ -82,8 +85,6 @@ def with_temperature(model, temperature):
 
 def logits(model, images):
     """The model's logits (before its softmax and temperature) for raw images."""
-    from digits.inference import predict
-
     return np.log(np.clip(predict(with_temperature(model, 1.0), images), 1e-30, 1.0)).astype(
         np.float64
     )
@@ -102,8 +103,6 @@ def calibrate(model, x_val, y_val):
 
 
 def main(argv=None):
-    from digits.cli import ArgumentParser
-
     parser = ArgumentParser(
         prog="python -m digits.calibration",
         description="Calibrate saved models in place: fit each one's temperature on the "
@@ -112,9 +111,6 @@ def main(argv=None):
     parser.add_argument("models", nargs="+", metavar="MODEL", help=".keras or .h5 models")
     parser.add_argument("--data", default=None, help="MNIST .npz file (default: data/mnist.npz)")
     args = parser.parse_args(argv)
-
-    from digits.data import DEFAULT_PATH, load_mnist, split_validation
-    from digits.store import load_model, read_record, save_model
 
     arrays = load_mnist(args.data or DEFAULT_PATH)
     for path in args.models:
@@ -134,6 +130,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from digits.cli import run
-
     run(main)

@@ -8,6 +8,8 @@ import argparse
 import sys
 import warnings
 
+from digits import DigitsError, DigitsWarning
+
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """--help shows each flag's default, unless there is none to show or the help says it."""
@@ -71,43 +73,6 @@ def probability(text):
     return value
 
 
-def add_reader_arguments(parser):
-    """The flags of the scripts that read people's pictures (predict.py, serve.py): which
-    model, what runs it, and how "not a digit" is decided."""
-    from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER
-    from digits.reading import MIN_CONFIDENCE
-    from digits.store import BACKENDS
-
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help="the .keras, .h5 or exported .onnx model to use"
-    )
-    parser.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        default="auto",
-        help="what runs the models: onnx (onnxruntime and the exported .onnx files, no "
-        "TensorFlow: fast to start), keras, or auto: onnx when a model's .onnx file is there "
-        "and up to date, else keras",
-    )
-    parser.add_argument(
-        "--reader",
-        default=DEFAULT_READER,
-        help="the line reader that reads numbers and refuses letters (python train.py --model reader)",
-    )
-    parser.add_argument(
-        "--detector",
-        default=DEFAULT_DETECTOR,
-        help="the not-a-digit detector (python -m digits.detector); 'none' to do without",
-    )
-    parser.add_argument(
-        "--min-confidence",
-        type=probability,
-        default=MIN_CONFIDENCE,
-        help="a digit the model is less sure of is answered 'not a digit' (chosen on the "
-        "validation hold-out and generated non-digits: python -m benchmarks.reading --choose)",
-    )
-
-
 # What requirements.txt adds to the light install (requirements-infer.txt): training,
 # evaluating, drawing and exporting need them.
 FULL_INSTALL = ("keras", "tensorflow", "matplotlib", "h5py", "tf2onnx", "onnx", "ai_edge_litert")
@@ -115,8 +80,6 @@ FULL_INSTALL = ("keras", "tensorflow", "matplotlib", "h5py", "tf2onnx", "onnx", 
 
 def run(main):
     """Call main() and exit with its status; a DigitsError becomes one line and exit 2."""
-    from digits import DigitsError
-
     warnings.showwarning = _one_line_warning
     try:
         sys.exit(main())
@@ -146,8 +109,6 @@ _show_warning = warnings.showwarning
 
 def _one_line_warning(message, category, *args, **kwargs):
     """The project's own warnings as one line, 'warning: ...'; others as Python prints them."""
-    from digits import DigitsWarning
-
     if issubclass(category, DigitsWarning):
         print(f"warning: {message}", file=sys.stderr)
     else:

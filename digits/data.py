@@ -1,21 +1,17 @@
-"""MNIST on disk and in memory: the IDX reader, data/mnist.npz, and the validation hold-out.
+"""MNIST on disk and in memory: data/mnist.npz, checked, and the validation hold-out.
 
 The repository carries MNIST as data/mnist.npz, in the layout that
-keras.datasets.mnist.load_data() returns. To rebuild it from the four original IDX
-files (plain or .gz), as distributed by LeCun, Cortes and Burges:
-
-    python -m digits.data import-idx DIR [--output data/mnist.npz]
+keras.datasets.mnist.load_data() returns; digits.idx rebuilds it from the four original
+IDX files.
 """
 
-import gzip
 import hashlib
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from digits import DigitsError
-from digits.cli import ArgumentParser
+from digits import NUM_CLASSES, DigitsError
 from digits.files import atomic_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,86 +28,8 @@ SHAPES = {
     "x_test": (10000, 28, 28),
     "y_test": (10000,),
 }
-IDX_FILES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-NUM_CLASSES = 10
 VALIDATION_SIZE = 5000
 VALIDATION_SEED = 0  # fixed, so every model is selected on the same held-out images
-
-# IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
-IDX_DTYPES = {
-    0x08: np.dtype("u1"),
-    0x09: np.dtype("i1"),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-
-
-# ---------------------------------------------------------------------------- IDX files
-
-
-def parse_idx(raw, name="IDX data"):
-    """Decode the bytes of one IDX file into a numpy array (native byte order).
-
-    Layout: two zero bytes, a type code, the number of dimensions, then one big-endian
-    uint32 per dimension, then the values in row-major order. Anything that does not
-    add up exactly (a short file, trailing bytes, an unknown type) is a DigitsError.
-    """
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DigitsError(f"{name}: not an IDX file (bad magic number)")
-    code, ndim = raw[2], raw[3]
-    if code not in IDX_DTYPES:
-        raise DigitsError(f"{name}: not an IDX file (unknown type code 0x{code:02x})")
-    if ndim == 0:
-        raise DigitsError(f"{name}: IDX file with no dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DigitsError(f"{name}: truncated IDX header")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = IDX_DTYPES[code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) != expected:
-        problem = "truncated" if len(raw) < expected else "has trailing bytes"
-        raise DigitsError(
-            f"{name}: IDX file {problem}: header says {shape} values, "
-            f"so {expected} bytes, but it has {len(raw)}"
-        )
-    values = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
-    return values.astype(dtype.newbyteorder("="))
-
-
-def read_idx(path):
-    """Read an IDX file from disk; gzip-compressed files (.gz) are unpacked on the fly."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError) as err:
-        raise DigitsError(f"cannot read {path}: {err}") from None
-    return parse_idx(raw, name=str(path))
-
-
-def read_idx_dir(directory):
-    """Read the four MNIST IDX files from `directory` into a dict of arrays."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise DigitsError(f"{directory} is not a directory (expected the four MNIST IDX files)")
-    arrays = {}
-    for key, stem in IDX_FILES.items():
-        candidates = [directory / stem, directory / f"{stem}.gz"]
-        found = next((p for p in candidates if p.is_file()), None)
-        if found is None:
-            raise DigitsError(f"{directory}: missing {stem} (or {stem}.gz)")
-        arrays[key] = read_idx(found)
-    return arrays
-
 
 # ------------------------------------------------------------------- data/mnist.npz
 
@@ -209,7 +127,7 @@ def load_mnist(path=DEFAULT_PATH, download=download_mnist):
             f"{path} is missing and the download by keras.datasets.mnist.load_data() failed "
             f"({type(err).__name__}); restore the repository's copy with "
             f"'git checkout -- data/mnist.npz', or download the four MNIST IDX files and run "
-            f"'python -m digits.data import-idx DIR'"
+            f"'python -m digits.idx DIR'"
         ) from None
     check_mnist(arrays, "keras.datasets.mnist")
     return arrays
@@ -220,9 +138,7 @@ def load_mnist(path=DEFAULT_PATH, download=download_mnist):
 
 def one_hot(y):
     """Integer labels (N,) -> one-hot float32 (N, 10), as keras.utils.to_categorical."""
-    from keras.utils import to_categorical
-
-    return to_categorical(y, NUM_CLASSES).astype("float32")
+    return np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(y)]
 
 
 def split_validation(x, y, size=VALIDATION_SIZE, seed=VALIDATION_SEED):
@@ -238,30 +154,3 @@ def split_validation(x, y, size=VALIDATION_SIZE, seed=VALIDATION_SEED):
     order = np.random.default_rng(seed).permutation(len(x))
     fit, val = order[size:], order[:size]
     return (x[fit], y[fit]), (x[val], y[val])
-
-
-# ------------------------------------------------------------------------ command line
-
-
-def main(argv=None):
-    parser = ArgumentParser(
-        prog="python -m digits.data",
-        description="Build data/mnist.npz from the original MNIST IDX files.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    imp = sub.add_parser("import-idx", help="read the four IDX files (plain or .gz) in DIR")
-    imp.add_argument("directory", help="folder holding train-images-idx3-ubyte and the other three")
-    imp.add_argument("--output", default=str(DEFAULT_PATH), help="where to write")
-    args = parser.parse_args(argv)
-
-    arrays = read_idx_dir(args.directory)
-    check_mnist(arrays, args.directory)
-    write_npz(arrays, args.output)
-    print(f"wrote {args.output}: sha256 of the arrays {array_checksum(arrays)}")
-    return 0
-
-
-if __name__ == "__main__":
-    from digits.cli import run
-
-    run(main)

@@ -17,9 +17,22 @@ the lowest that refuses at most 1% of the validation digits and of a fresh set o
 typeset and pen-drawn digits; the record holds it, and what it refuses.
 """
 
-import numpy as np
+import shlex
+import sys
 
-from digits.data import split_validation
+import numpy as np
+from PIL import Image, ImageFilter
+
+from digits import DigitsError
+from digits.backend import keras
+from digits.cli import ArgumentParser, run
+from digits.data import DEFAULT_PATH, load_mnist, one_hot, split_validation
+from digits.images import digit_from_ink, normalize_digit
+from digits.inference import predict
+from digits.models import raw_image
+from digits.store import save_model
+from digits.synthetic import LETTER_TEMPLATES, LETTERS, TEMPLATES, WORDS, pen_written, scribble, shape, typeset
+from digits.training import library_versions
 
 NOT_A_DIGIT = 1  # the detector's second output
 DIGIT_SOURCES = 3000  # typeset and pen-drawn digits, each
@@ -28,9 +41,6 @@ NONDIGIT_SOURCES = 6000  # letters, words, scribbles and shapes, in all
 
 def build_detector():
     """A small CNN (the first fast CNN's layers), with two outputs: digit, not a digit."""
-    from digits.backend import keras
-    from digits.models import raw_image
-
     L = keras.layers
 
     def conv_block(channels):
@@ -57,9 +67,6 @@ def build_detector():
 def pieces_of(image):
     """A synthetic picture -> the 28x28 input digits.reading would classify, 0-255, as the
     list of one (none if it has no ink): the detector judges a line of one symbol whole."""
-    from digits import DigitsError
-    from digits.images import normalize_digit
-
     grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     try:
         return [255 * normalize_digit(grey)]
@@ -69,9 +76,6 @@ def pieces_of(image):
 
 def synthetic_digits(rng, count):
     """Typeset and pen-drawn single digits, normalised: (count * 2, 28, 28)."""
-    from digits.images import normalize_digit
-    from digits.synthetic import TEMPLATES, pen_written, typeset
-
     out = []
     for _ in range(count):
         label = int(rng.integers(10))
@@ -83,8 +87,6 @@ def synthetic_digits(rng, count):
 
 def synthetic_nondigits(rng, count):
     """Letters, words, scribbles and shapes, cut into pieces and normalised."""
-    from digits.synthetic import LETTER_TEMPLATES, LETTERS, WORDS, pen_written, scribble, shape, typeset
-
     kinds = ["star", "cross", "triangle", "square", "arrow", "hash", "spiral"]
     out = []
     for k in range(count):
@@ -110,10 +112,6 @@ def synthetic_nondigits(rng, count):
 def varied(digits, rng):
     """MNIST digits as other pens and hands make them: a third with thicker strokes, a third
     wider (renormalised as digits.images does), for the detector to accept as digits."""
-    from PIL import Image, ImageFilter
-
-    from digits.images import digit_from_ink
-
     out = digits.astype(np.float32).copy()
     for i in range(len(out)):
         kind = i % 3
@@ -146,8 +144,6 @@ def training_data(arrays, seed=0):
 def choose_threshold(model, held_out, most_refused=0.01):
     """The lowest "not a digit" probability threshold that refuses at most `most_refused`
     of the held-out digits, and what it does to both held-out sets."""
-    from digits.inference import predict
-
     digit_scores = predict(model, held_out["digits"])[:, NOT_A_DIGIT]
     other_scores = predict(model, held_out["nondigits"])[:, NOT_A_DIGIT]
     threshold = float(np.quantile(digit_scores, 1 - most_refused))
@@ -162,9 +158,6 @@ def choose_threshold(model, held_out, most_refused=0.01):
 
 
 def train_detector(arrays, seed=0, epochs=4, verbose=2):
-    from digits.backend import keras
-    from digits.data import one_hot
-
     x, y, held_out = training_data(arrays, seed)
     keras.utils.set_random_seed(seed)
     model = build_detector()
@@ -186,13 +179,6 @@ def train_detector(arrays, seed=0, epochs=4, verbose=2):
 
 
 def main(argv=None):
-    import shlex
-    import sys
-
-    from digits.cli import ArgumentParser
-    from digits.data import DEFAULT_PATH, load_mnist
-    from digits.store import save_model
-    from digits.training import library_versions
 
     parser = ArgumentParser(prog="python -m digits.detector", description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", default="models/detector.keras")
@@ -216,6 +202,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from digits.cli import run
-
     run(main)

@@ -19,6 +19,8 @@ import numpy as np
 
 from digits import DigitsError
 from digits.files import atomic_directory, atomic_output, write_json
+from digits.inference import predict
+from digits.onnx_model import OnnxModel
 
 # format name -> (what Keras calls it, the exported file's suffix)
 FORMATS = {
@@ -42,8 +44,7 @@ def record_path(exported):
 def export(model, fmt, output, images):
     """Write `model` in format `fmt` at `output`, atomically (a folder for a SavedModel),
     once the written file has answered as `model` does on `images`; return that check."""
-    from digits.backend import keras
-    from digits.inference import predict
+    from digits.backend import keras  # deferred: store imports this module on the light path
 
     keras_format = FORMATS[fmt][0]
     signature = [keras.InputSpec(shape=(None, *model.input_shape[1:]), dtype="float32")]
@@ -72,8 +73,6 @@ def predictor(path, fmt):
     """A function: raw images (N, 28, 28) -> probabilities (N, 10), run by the exported file's
     own runtime (onnxruntime, the LiteRT interpreter, TensorFlow), not by Keras."""
     if fmt == "onnx":
-        from digits.onnx_model import OnnxModel
-
         return OnnxModel(path, classes=None, input_shape=None).predict
     if fmt == "litert":
         return _litert_predictor(path)
@@ -81,11 +80,11 @@ def predictor(path, fmt):
 
     serve = tf.saved_model.load(str(path)).signatures["serving_default"]
 
-    def predict(images):
+    def run_savedmodel(images):
         outputs = serve(tf.constant(np.asarray(images, dtype=np.float32)))
         return next(iter(outputs.values())).numpy()
 
-    return predict
+    return run_savedmodel
 
 
 def _litert_predictor(path):
@@ -94,7 +93,7 @@ def _litert_predictor(path):
     interpreter = Interpreter(model_path=str(path))
     (source,), (sink,) = interpreter.get_input_details(), interpreter.get_output_details()
 
-    def predict(images, batch_size=1000):
+    def run_litert(images, batch_size=1000):
         images = np.asarray(images, dtype=np.float32)
         out = []
         for start in range(0, len(images), batch_size):
@@ -106,7 +105,7 @@ def _litert_predictor(path):
             out.append(interpreter.get_tensor(sink["index"]).copy())
         return np.concatenate(out)
 
-    return predict
+    return run_litert
 
 
 def parity(keras_probabilities, exported_probabilities):

@@ -7,7 +7,7 @@ hand-computed values.
 
 import numpy as np
 
-from digits.data import NUM_CLASSES
+from digits import NUM_CLASSES
 
 
 def confusion_matrix(y_true, y_pred, num_classes=NUM_CLASSES):

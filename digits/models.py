@@ -20,9 +20,8 @@ Their softmax outputs compute in float32 even while training runs in mixed preci
 
 import math
 
-from digits import DigitsError
+from digits import NUM_CLASSES, DigitsError
 from digits.backend import keras
-from digits.data import NUM_CLASSES
 from digits.lines import BLANK, CLASSES, FRAMES, HEIGHT, WIDTH
 from digits.recipes import MODEL_NAMES
 

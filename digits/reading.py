@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digits import DigitsError
+from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER, DigitsError
+from digits.cli import probability
 from digits.images import digit_from_ink, locate_ink
 from digits.inference import predict
 from digits.lines import CLASSES, FRAMES, HEIGHT, OTHER, STRIDE, WIDTH, decode, line_input
+from digits.store import BACKENDS, open_model, read_record
 
 # The least confidence a digit needs. This and SOMETHING_ELSE_LEVEL were chosen together
 # with `python -m benchmarks.reading --choose DIR` on the development set
@@ -235,8 +237,6 @@ def _box(ink, a, b, top, left, scale):
 
 def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFIDENCE):
     """A Reader from model files (detector None or 'none': without one)."""
-    from digits.store import open_model
-
     return Reader(
         open_model(model, backend),
         open_model(lines, backend, classes=(FRAMES, CLASSES), input_shape=(HEIGHT, WIDTH)),
@@ -247,11 +247,41 @@ def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFI
 
 def open_detector(path, backend="auto"):
     """The not-a-digit detector (digits.detector) and its threshold, from its record."""
-    from digits.store import open_model, read_record
-
     record = read_record(path) or {}
     if "threshold" not in record:
         raise DigitsError(f"{path}: no detector record with a threshold beside it; train one "
                           f"with 'python -m digits.detector'")
     return open_model(path, backend, classes=2), float(record["threshold"])
 
+
+def add_reader_arguments(parser):
+    """The flags of the scripts that read people's pictures (predict.py, serve.py): which
+    model, what runs it, and how "not a digit" is decided."""
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="the .keras, .h5 or exported .onnx model to use"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="what runs the models: onnx (onnxruntime and the exported .onnx files, no "
+        "TensorFlow: fast to start), keras, or auto: onnx when a model's .onnx file is there "
+        "and up to date, else keras",
+    )
+    parser.add_argument(
+        "--reader",
+        default=DEFAULT_READER,
+        help="the line reader that reads numbers and refuses letters (python train.py --model reader)",
+    )
+    parser.add_argument(
+        "--detector",
+        default=DEFAULT_DETECTOR,
+        help="the not-a-digit detector (python -m digits.detector); 'none' to do without",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=probability,
+        default=MIN_CONFIDENCE,
+        help="a digit the model is less sure of is answered 'not a digit' (chosen on the "
+        "validation hold-out and generated non-digits: python -m benchmarks.reading --choose)",
+    )

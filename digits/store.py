@@ -11,6 +11,7 @@ file's describes another file: that is a warning (RecordMismatch), and the model
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import logging
 import warnings
@@ -19,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from digits import DigitsError, DigitsWarning
-from digits.data import NUM_CLASSES
+from digits import NUM_CLASSES, DigitsError, DigitsWarning
+from digits.export import record_path as export_record
 from digits.files import atomic_output, write_json
+from digits.onnx_model import OnnxModel
 from digits.shapes import INPUT_SHAPE, fits, output_shape
 
 MODEL_SUFFIXES = (".keras", ".h5")
@@ -185,8 +187,6 @@ def open_model(path, backend="auto", classes=NUM_CLASSES, input_shape=INPUT_SHAP
     if backend == "auto":
         backend = "onnx" if path.suffix == ".onnx" or _current_export(path, onnx) else "keras"
     if backend == "onnx":
-        from digits.onnx_model import OnnxModel
-
         return OnnxModel(onnx, classes=classes, input_shape=input_shape)
     try:
         return load_model(path, classes, input_shape)
@@ -198,10 +198,6 @@ def open_model(path, backend="auto", classes=NUM_CLASSES, input_shape=INPUT_SHAP
 
 
 def _current_export(model_path, onnx):
-    import importlib.util
-
-    from digits.export import record_path as export_record
-
     if not onnx.is_file() or importlib.util.find_spec("onnxruntime") is None:
         return False
     try:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import SHARED_MNIST, tiny_arrays
 
-from digits import DigitsError, data
+from digits import DigitsError, data, idx
 
 
 def idx_bytes(array, code=0x08, dtype=">u1"):
@@ -19,14 +19,14 @@ def idx_bytes(array, code=0x08, dtype=">u1"):
 
 def test_parse_idx_reads_a_handmade_image_file():
     images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    parsed = data.parse_idx(idx_bytes(images))
+    parsed = idx.parse_idx(idx_bytes(images))
     assert parsed.dtype == np.uint8 and parsed.shape == (2, 3, 4)
     np.testing.assert_array_equal(parsed, images)
 
 
 def test_parse_idx_reads_big_endian_int32_as_native():
     values = np.array([1, -2, 70000], dtype=np.int32)
-    parsed = data.parse_idx(idx_bytes(values, code=0x0C, dtype=">i4"))
+    parsed = idx.parse_idx(idx_bytes(values, code=0x0C, dtype=">i4"))
     assert parsed.dtype == np.dtype("int32") and parsed.dtype.isnative
     np.testing.assert_array_equal(parsed, values)
 
@@ -45,27 +45,27 @@ def test_parse_idx_reads_big_endian_int32_as_native():
 )
 def test_parse_idx_rejects_malformed_files(raw, message):
     with pytest.raises(DigitsError, match=message):
-        data.parse_idx(raw)
+        idx.parse_idx(raw)
 
 
 def test_read_idx_unpacks_gzip(tmp_path):
     labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
     path = tmp_path / "labels-idx1-ubyte.gz"
     path.write_bytes(gzip.compress(idx_bytes(labels)))
-    np.testing.assert_array_equal(data.read_idx(path), labels)
+    np.testing.assert_array_equal(idx.read_idx(path), labels)
 
 
 def test_read_idx_dir_names_the_missing_file(tmp_path):
     with pytest.raises(DigitsError, match="missing train-images-idx3-ubyte"):
-        data.read_idx_dir(tmp_path)
+        idx.read_idx_dir(tmp_path)
 
 
 def test_import_idx_refuses_data_that_is_not_mnist_and_writes_nothing(tmp_path, cli):
     tiny = tiny_arrays()
-    for key, stem in data.IDX_FILES.items():
+    for key, stem in idx.IDX_FILES.items():
         (tmp_path / stem).write_bytes(idx_bytes(tiny[key]))
     out = tmp_path / "out" / "mnist.npz"
-    status, _, err = cli(data.main, "import-idx", str(tmp_path), "--output", str(out))
+    status, _, err = cli(idx.main, str(tmp_path), "--output", str(out))
     assert status == 2
     assert err.count("\n") == 1 and "expected uint8 (60000, 28, 28)" in err
     assert not out.exists()
@@ -76,7 +76,7 @@ def test_import_idx_refuses_data_that_is_not_mnist_and_writes_nothing(tmp_path, 
 )
 def test_import_idx_rebuilds_the_shipped_arrays_from_the_original_files(tmp_path, cli, mnist):
     out = tmp_path / "mnist.npz"
-    status, stdout, _ = cli(data.main, "import-idx", str(SHARED_MNIST), "--output", str(out))
+    status, stdout, _ = cli(idx.main, str(SHARED_MNIST), "--output", str(out))
     assert status == 0 and data.MNIST_SHA256 in stdout
     rebuilt = data.load_mnist(out)
     for key in data.SHAPES:
@@ -199,7 +199,7 @@ def test_missing_file_without_internet_says_both_ways_to_get_it(tmp_path, monkey
         data.load_mnist(tmp_path / "absent.npz", download=offline)
     message = str(err.value)
     assert "absent.npz is missing" in message
-    assert "git checkout" in message and "import-idx" in message
+    assert "git checkout" in message and "python -m digits.idx DIR" in message
 
 
 # ------------------------------------------------------------------------ for training

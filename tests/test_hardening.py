@@ -16,7 +16,7 @@ import predict
 import train
 from digits import DigitsError, DigitsWarning
 from digits.store import read_record, save_model
-from digits.training import one_run_per_output
+from digits.progress import one_run_per_output
 
 # Run a script as if only requirements-infer.txt were installed: these packages are missing.
 WITHOUT = """

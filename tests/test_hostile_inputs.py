@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import evaluate
 import train
 import visualize
-from digits import DigitsError, data
+from digits import DigitsError, data, idx
 from digits.backend import keras
 
 SHIPPED_MODEL = ROOT / "models" / "cnn.keras"
@@ -224,7 +224,7 @@ def test_a_model_file_changed_after_training_is_evaluated_with_a_warning(cli, tm
 @given(st.binary(max_size=64))
 def test_idx_reader_on_any_bytes_gives_an_array_or_its_own_error(raw):
     try:
-        result = data.parse_idx(raw)
+        result = idx.parse_idx(raw)
     except DigitsError:
         return
     assert isinstance(result, np.ndarray) and result.dtype.isnative
@@ -232,18 +232,18 @@ def test_idx_reader_on_any_bytes_gives_an_array_or_its_own_error(raw):
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.sampled_from(sorted(data.IDX_DTYPES)),
+    st.sampled_from(sorted(idx.IDX_DTYPES)),
     st.lists(st.integers(0, 4), min_size=1, max_size=3),
     st.data(),
 )
 def test_idx_reader_reads_back_any_well_formed_file(code, shape, draw):
-    dtype = data.IDX_DTYPES[code]
+    dtype = idx.IDX_DTYPES[code]
     count = int(np.prod(shape))
     size = count * dtype.itemsize
     values = np.frombuffer(draw.draw(st.binary(min_size=size, max_size=size)), dtype=dtype)
     raw = (
         bytes([0, 0, code, len(shape)]) + np.array(shape, dtype=">u4").tobytes() + values.tobytes()
     )
-    parsed = data.parse_idx(raw)
+    parsed = idx.parse_idx(raw)
     assert parsed.shape == tuple(shape) and parsed.dtype.isnative
     assert parsed.astype(dtype).tobytes() == values.tobytes()

@@ -16,7 +16,7 @@ from digits import DigitsError
 from digits.backend import keras
 from digits.recipes import Recipe
 from digits.store import load_model
-from digits.training import one_run_per_output, progress_folder, resumable_run
+from digits.progress import one_run_per_output, progress_folder, read_history, resumable_run
 from digits.training import train as train_model
 
 SHORT_RECIPE = Recipe(epochs=2, batch_size=128, learning_rate=1e-3)
@@ -110,16 +110,22 @@ TRAIN = [
 ]
 
 
-def wait_for_epochs(state_file, count, process, timeout=120):
+def finished_epochs(folder):
+    """How many epochs the run in `folder` has saved, its own history and Keras's backup both."""
+    try:
+        backup = json.loads((folder / "keras" / "training_metadata.json").read_text())["epoch"]
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return 0
+    return min(backup, len(read_history(folder).get("loss", [])))
+
+
+def wait_for_epochs(folder, count, process, timeout=120):
     """Block until the run has saved `count` finished epochs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "training ended before it could be interrupted"
-        try:
-            if len(json.loads(state_file.read_text())["history"]["loss"]) >= count:
-                return
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass
+        if finished_epochs(folder) >= count:
+            return
         time.sleep(0.05)
     raise AssertionError("no progress saved in time")
 
@@ -132,13 +138,13 @@ def test_interrupted_training_resumes_from_the_last_finished_epoch(tmp_path, sig
     child = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    wait_for_epochs(progress_folder(output) / "state.json", 2, child)
+    wait_for_epochs(progress_folder(output), 2, child)
     child.send_signal(sig)
     _, err = child.communicate(timeout=60)
     assert child.returncode == status
     assert "run the same command again to resume" in err
     assert not output.exists(), "an interrupted run must not write a model"
-    done = len(json.loads((progress_folder(output) / "state.json").read_text())["history"]["loss"])
+    done = finished_epochs(progress_folder(output))
     assert 2 <= done < 8
 
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -170,7 +176,7 @@ def test_one_run_per_output_and_kill_9_leaves_the_model_and_no_stuck_lock(tmp_pa
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_for_epochs(progress_folder(output) / "state.json", 1, child)
+    wait_for_epochs(progress_folder(output), 1, child)
     # a second run on the same output is refused while the first one runs
     status, _, err = cli(train.main, *TRAIN[2:], "--output", str(output))
     assert status == 2 and err.count("\n") == 1
@@ -189,33 +195,42 @@ def test_resume_refuses_a_run_with_other_settings(tmp_path, mnist):
     config = {"model": "mlp", "epochs": 8}
     (folder / "keras").mkdir(parents=True)
     (folder / "keras" / "training_metadata.json").write_text('{"epoch": 2, "batch": 0}')
-    (folder / "state.json").write_text(
-        json.dumps(
-            {
-                "config": config,
-                "history": {},
-                "best_epoch": None,
-                "best_val_accuracy": -1,
-                "seconds": 0,
-            }
-        )
-    )
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "history.csv").write_text("epoch,loss,val_accuracy\n0,0.5,0.9\n1,0.4,0.95\n")
     with pytest.raises(DigitsError, match=r"other settings \(epochs 8 -> 9\).*--fresh"):
-        resumable_run(folder, {"model": "mlp", "epochs": 9}, None, keras.callbacks.EarlyStopping())
-    assert resumable_run(folder, config, True, keras.callbacks.EarlyStopping()).config == config
-    resumable_run(folder, {"model": "mlp", "epochs": 9}, False, keras.callbacks.EarlyStopping())
-    assert not folder.exists(), "--fresh discards the old progress"
+        resumable_run(folder, {"model": "mlp", "epochs": 9}, None)
+    assert resumable_run(folder, config, True).best() == (2, 0.95)
+    resumable_run(folder, {"model": "mlp", "epochs": 9}, False)
+    assert json.loads((folder / "config.json").read_text())["epochs"] == 9
+    assert not (folder / "history.csv").exists(), "--fresh discards the old progress"
     with pytest.raises(DigitsError, match="no interrupted run to resume"):
-        resumable_run(folder, config, True, keras.callbacks.EarlyStopping())
+        resumable_run(folder, config, True)
+
+
+def test_an_epoch_that_runs_again_after_an_interruption_counts_once(tmp_path):
+    # Killed after epoch 2's history row and best weights were written, before Keras's
+    # backup of it: the run resumes at epoch 2 and runs it again.
+    folder = tmp_path / ".m.resume"
+    progress = resumable_run(folder, {"model": "mlp"}, None)
+    (folder / "history.csv").write_text("epoch,val_accuracy\n0,0.9\n1,0.97\n")
+    for epoch in (1, 2):
+        (folder / f"best-{epoch:03d}.weights.h5").write_bytes(b"")
+    progress.resume_at(1)
+    assert sorted(p.name for p in folder.glob("best-*")) == ["best-001.weights.h5"]
+    assert progress.checkpoint.best == 0.9, "only an epoch better than epoch 1 is kept"
+    with open(folder / "history.csv", "a") as history:
+        history.write("1,0.95\n")
+    assert progress.history() == {"val_accuracy": [0.9, 0.95]}
+    assert progress.best() == (2, 0.95)
 
 
 def test_unreadable_progress_is_a_clear_error(tmp_path):
     folder = tmp_path / ".m.resume"
     (folder / "keras").mkdir(parents=True)
     (folder / "keras" / "training_metadata.json").write_text("{}")
-    (folder / "state.json").write_text("{ truncated")
+    (folder / "config.json").write_text("{ truncated")
     with pytest.raises(DigitsError, match="unreadable.*--fresh"):
-        resumable_run(folder, {}, None, keras.callbacks.EarlyStopping())
+        resumable_run(folder, {}, None)
 
 
 # ------------------------------------------------------------------------ safe loading
