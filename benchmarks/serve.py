@@ -1,18 +1,24 @@
-"""The drawing page's server under load, on this machine only (127.0.0.1).
+"""The drawing page's server under load and under slow clients, on 127.0.0.1 only.
 
-    python -m benchmarks.serve            # 16 clients, 4,000 drawings, 64 stalled, 2 heavy
+    python -m benchmarks.serve            # 16 clients, 3 x 4,000 drawings, 3,000 held, 100 trickling
     python -m benchmarks.serve --quick    # the same code path in a few seconds (the tests)
     python -m benchmarks.serve --backend keras --model models/cnn.keras
 
-Starts `python serve.py` on a free local port, then at once:
-  --clients    clients, each sending drawings (280x280 PNGs, as the page sends them) one
-               after another on a kept-alive connection, --requests in all
-  --stalled    clients that send half a request and then nothing, holding their connection
-  --heavy      clients sending, one after another, tiny PNGs that decode to 40 and 12
-               megapixels ("decompression bombs"; the first just under predict's cap)
-and prints the drawings' requests/s, median and 99th-percentile latency and errors (any
-answer but 200, or no answer), what the heavy images got, and the server's peak memory
-(VmHWM). Every request goes to 127.0.0.1; each loop is bounded by --requests and time.
+Starts `python serve.py --port 0` and runs three phases on it, each with --clients clients
+sending drawings (280x280 PNGs, as the page sends them) one after another on kept-alive
+connections, --requests in all:
+  quiet     nothing else;
+  siege     while --held connections hold half-sent requests (headers that promise an image,
+            and 10 bytes of it) and --trickling more send a byte every --trickle-every
+            seconds, and --heavy clients send tiny PNGs that decode to 40 and 12 megapixels
+            ("decompression bombs"; the first over the server's cap), one after another;
+  kill      the siege still on, one server process killed with SIGKILL a third of the way
+            through: how long until a new one runs, and which requests failed.
+It prints each phase's requests/s, median and 99th-percentile latency and errors (any
+answer but 200, or none), the siege against the quiet phase (targets: at least 80% of its
+requests/s, at most twice its p99, no error), whether every error the server and the app
+under it give is JSON, and the peak memory of all the server's processes (VmHWM).
+Every loop is bounded by --requests and by time.
 """
 
 import argparse
@@ -21,6 +27,7 @@ import http.client
 import io
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -71,19 +78,13 @@ def heavy_images():
     return images
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(port, model, backend, workers=None, threads=None):
-    command = [sys.executable, "serve.py", "--port", str(port), "--model", model]
+def start_server(model, backend, workers=None):
+    """`python serve.py --port 0` and the banner it prints once it listens."""
+    command = [sys.executable, "serve.py", "--port", "0", "--model", model, "--backend", backend]
     command += ["--workers", str(workers)] if workers else []
-    command += ["--threads", str(threads)] if threads else []
     errors = tempfile.TemporaryFile(mode="w+")  # not a pipe: nobody reads it while it runs
     server = subprocess.Popen(
-        [*command, "--backend", backend],
+        command,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=errors,
@@ -91,12 +92,13 @@ def start_server(port, model, backend, workers=None, threads=None):
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         start_new_session=True,  # its worker processes are stopped with it
     )
-    line = server.stdout.readline()  # "serving ... on http://..." once it listens
+    line = server.stdout.readline()  # "serving ... on http://127.0.0.1:PORT/ ..." once it listens
     if "serving" not in line:
         server.kill()
         errors.seek(0)
         raise SystemExit(f"the server did not start: {line}{errors.read()[-2000:]}")
-    return server, line.strip()
+    port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+    return server, line.strip(), port
 
 
 def post(connection, body):
@@ -107,7 +109,7 @@ def post(connection, body):
     return response.status, time.perf_counter() - start, payload
 
 
-def good_client(port, bodies, budget, results, stop_at):
+def good_client(port, bodies, budget, results, stop_at, client=0):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     i = 0
     while time.monotonic() < stop_at and budget.take():
@@ -117,7 +119,7 @@ def good_client(port, bodies, budget, results, stop_at):
             status, seconds = None, None
             connection.close()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        results.append((status, seconds))
+        results.append((status, seconds, client))
         i += 1
     connection.close()
 
@@ -137,14 +139,32 @@ def heavy_client(port, bodies, results, done, stop_at):
     connection.close()
 
 
-def stall(port):
-    """Half a request: headers that promise 100 KB of image, and 10 bytes of it."""
+HALF_REQUEST = (
+    b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+    b"Content-Length: 100000\r\n\r\n\x89PNG\r\n\x1a\n\x00\x00"
+)
+
+
+def stall(port, sent=HALF_REQUEST):
+    """A connection holding a half-sent request: `sent` and then nothing."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    sock.sendall(
-        b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
-        b"Content-Length: 100000\r\n\r\n\x89PNG\r\n\x1a\n\x00\x00"
-    )
+    sock.sendall(sent)
     return sock
+
+
+def trickle(socks, every, stop):
+    """Send each of `socks` one more byte of its request every `every` seconds, spread out."""
+    remaining = [HALF_REQUEST[20:]] * len(socks)  # stall() sent the first 20 bytes
+    gap = every / max(len(socks), 1)
+    while socks:
+        for i, sock in enumerate(socks):
+            if stop.wait(gap):
+                return
+            if remaining[i]:
+                with contextlib.suppress(OSError):
+                    sock.send(remaining[i][:1])
+                remaining[i] = remaining[i][1:]
+    stop.wait()
 
 
 class Budget:
@@ -159,17 +179,40 @@ class Budget:
             return self.left >= 0
 
 
-def peak_memory_mb(pid):
-    """The peak resident memory (VmHWM) of process `pid` and of its children, added up."""
-    total = 0
+def server_processes(pid):
+    """Process `pid` and its children: the arbiter and its server processes."""
+    found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
         except (OSError, ValueError):
             continue
         if status.parent.name == str(pid) or fields.get("PPid", "").strip() == str(pid):
-            total += int(fields["VmHWM"].split()[0]) if "VmHWM" in fields else 0
-    return total / 1024
+            found.append((int(status.parent.name), fields))
+    return found
+
+
+def peak_memory_mb(pid):
+    """The peak resident memory (VmHWM) of process `pid` and of its children, added up."""
+    return sum(int(f["VmHWM"].split()[0]) for _, f in server_processes(pid) if "VmHWM" in f) / 1024
+
+
+def workers_of(pid):
+    return sorted(p for p, _ in server_processes(pid) if p != pid)
+
+
+def kill_a_worker(pid, deadline=30):
+    """SIGKILL one of the server's processes; seconds until a new one is running."""
+    before = workers_of(pid)
+    victim = before[0]
+    killed = time.monotonic()
+    os.kill(victim, signal.SIGKILL)
+    while time.monotonic() - killed < deadline:
+        now = workers_of(pid)
+        if victim not in now and len(now) >= len(before):
+            return time.monotonic() - killed
+        time.sleep(0.02)
+    return float("inf")
 
 
 def percentile(values, q):
@@ -177,60 +220,136 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def run(clients, requests, stalled, heavy, model, backend, workers=None, threads=None):
-    port = free_port()
-    server, banner = start_server(port, model, backend, workers, threads)
+def load(port, clients, requests, stop_at, during=None):
+    """--clients clients sending `requests` drawings; `during()` runs in the meantime.
+    Returns each request's (status, seconds, client) and the wall time."""
+    results, budget = [], Budget(requests)
+    threads = [
+        threading.Thread(target=good_client, args=(port, DRAWINGS, budget, results, stop_at, k))
+        for k in range(clients)
+    ]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    extra = during() if during else None
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - start, extra
+
+
+def figures(results, elapsed):
+    latencies = [seconds for status, seconds, _ in results if status == 200]
+    return {
+        "requests": len(results),
+        "requests_per_second": len(results) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": 1000 * percentile(latencies, 99) if latencies else float("nan"),
+        "errors": sum(1 for status, _, _ in results if status != 200),
+    }
+
+
+BAD_REQUESTS = {
+    "a garbled request line": b"GARBAGE\r\n\r\n",
+    "a 1 MB header": b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n",
+    "a negative Content-Length": b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+    b"Content-Length: -5\r\n\r\n",
+    "a body over 16 MB": b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+    b"Content-Length: 17000000\r\n\r\n" + b"x" * 65536,
+    "text, not an image": b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 5\r\n\r\nhello",
+    "an unknown path": b"GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n",
+}
+
+
+def error_answers(port):
+    """Each bad request's answer: (status, whether its body is a JSON object with `error`)."""
+    answers = {}
+    for name, raw in BAD_REQUESTS.items():
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            with contextlib.suppress(OSError):
+                sock.sendall(raw)
+            reply = b""
+            with contextlib.suppress(OSError):
+                while chunk := sock.recv(65536):
+                    reply += chunk
+                    head, _, body = reply.partition(b"\r\n\r\n")
+                    length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+                    if length and len(body) >= length[0]:
+                        break
+        head, _, body = reply.partition(b"\r\n\r\n")
+        status = int(head.split()[1]) if head.startswith(b"HTTP/") else None
+        try:
+            is_json = "error" in json.loads(body)
+        except ValueError:
+            is_json = False
+        answers[name] = (status, is_json)
+    return answers
+
+
+def run(clients, requests, held, trickling, every, heavy, model, backend, workers=None):
+    server, banner, port = start_server(model, backend, workers)
     stop_at = time.monotonic() + DEADLINE
+    stop = threading.Event()
+    held_socks = []
     try:
-        held = [stall(port) for _ in range(stalled)]
-        good, heavy_results, done = [], [], threading.Event()
-        budget = Budget(requests)
+        load(port, clients, 8 * clients, stop_at)  # warm-up: every process has read a few
+        quiet = figures(*load(port, clients, requests, stop_at)[:2])
+        held_socks = [stall(port) for _ in range(held)]
+        trickle_socks = [stall(port, HALF_REQUEST[:20]) for _ in range(trickling)]
+        trickler = threading.Thread(target=trickle, args=(trickle_socks, every, stop))
+        trickler.start()
+        heavy_results = []
         heavy_threads = [
-            threading.Thread(
-                target=heavy_client, args=(port, heavy_images(), heavy_results, done, stop_at)
-            )
+            threading.Thread(target=heavy_client, args=(port, heavy_images(), heavy_results, stop, stop_at))
             for _ in range(heavy)
         ]
-        good_threads = [
-            threading.Thread(target=good_client, args=(port, DRAWINGS, budget, good, stop_at))
-            for _ in range(clients)
-        ]
         for thread in heavy_threads:
             thread.start()
-        start = time.perf_counter()
-        for thread in good_threads:
-            thread.start()
-        for thread in good_threads:
+        siege = figures(*load(port, clients, requests, stop_at)[:2])
+
+        def kill_soon():
+            time.sleep(siege["requests"] / siege["requests_per_second"] / 3)
+            return kill_a_worker(server.pid)
+
+        results, elapsed, replaced_after = load(port, clients, requests, stop_at, during=kill_soon)
+        killed = figures(results, elapsed)
+        failed_by_client = _count(client for status, _, client in results if status != 200)
+        errors = error_answers(port)
+        stop.set()
+        for thread in [trickler, *heavy_threads]:
             thread.join()
-        elapsed = time.perf_counter() - start
-        done.set()
-        for thread in heavy_threads:
-            thread.join()
-        still_open = sum(1 for sock in held if _still_open(sock))
-        for sock in held:
-            sock.close()
+        held_open = sum(1 for sock in held_socks if _still_open(sock))
+        trickling_open = sum(1 for sock in trickle_socks if _still_open(sock))
         memory = peak_memory_mb(server.pid)
     finally:
+        stop.set()
+        for sock in held_socks:
+            sock.close()
         server.terminate()
-        server.wait(timeout=30)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=30)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)  # any worker it could not stop
-    latencies = [seconds for status, seconds in good if status == 200]
     return {
         "server": banner,
         "clients": clients,
-        "requests": len(good),
-        "requests_per_second": len(good) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
-        "p99_ms": 1000 * percentile(latencies, 99) if latencies else float("nan"),
-        "errors": sum(1 for status, _ in good if status != 200),
-        "stalled": stalled,
-        "stalled_still_connected": still_open,
+        "quiet": quiet,
+        "siege": siege,
+        "kill": killed,
+        "held": held,
+        "trickling": trickling,
+        "trickle_every": every,
+        "held_still_connected": held_open,
+        "trickling_still_connected": trickling_open,
+        "replaced_after_s": replaced_after,
+        "clients_that_failed": len(failed_by_client),
+        "most_failures_of_a_client": max(failed_by_client.values(), default=0),
         "heavy_requests": len(heavy_results),
         "heavy_answers": _count(status for status, _, _ in heavy_results),
         "heavy_p50_ms": 1000 * statistics.median(s for st, s, _ in heavy_results if s)
         if any(s for _, s, _ in heavy_results)
         else float("nan"),
+        "error_answers": errors,
         "peak_memory_mb": memory,
     }
 
@@ -253,18 +372,42 @@ def _count(statuses):
 
 
 def report(result):
+    def phase(name, f):
+        return (
+            f"{name}: {f['requests']} drawings from {result['clients']} clients, "
+            f"{f['requests_per_second']:.0f} requests/s, p50 {f['p50_ms']:.1f} ms, "
+            f"p99 {f['p99_ms']:.1f} ms, errors {f['errors']}"
+        )
+
+    quiet, siege = result["quiet"], result["siege"]
     heavy = ", ".join(f"{n} x {status or 'no answer'}" for status, n in result["heavy_answers"].items())
+    json_errors = sum(is_json for _, is_json in result["error_answers"].values())
     return "\n".join(
         [
             result["server"],
-            f"drawings: {result['requests']} from {result['clients']} concurrent clients, "
-            f"{result['requests_per_second']:.0f} requests/s, p50 {result['p50_ms']:.1f} ms, "
-            f"p99 {result['p99_ms']:.1f} ms, errors {result['errors']}",
-            f"stalled clients: {result['stalled']} holding half-sent requests "
-            f"({result['stalled_still_connected']} still connected at the end)",
+            phase("quiet", quiet),
+            phase(
+                f"siege ({result['held']} half-sent held, {result['trickling']} trickling a byte "
+                f"every {result['trickle_every']:g} s)",
+                siege,
+            ),
+            f"  siege against quiet: x{siege['requests_per_second'] / quiet['requests_per_second']:.2f} "
+            f"requests/s (target >= 0.80), x{siege['p99_ms'] / quiet['p99_ms']:.2f} p99 "
+            f"(target <= 2), {siege['errors']} errors (target 0)",
+            f"  still connected at the end: {result['held_still_connected']} of {result['held']} "
+            f"held (those of the killed process went with it), "
+            f"{result['trickling_still_connected']} of {result['trickling']} trickling (the server "
+            f"closes a connection that has not sent its request's headers within 15 s)",
+            phase("kill (a server process killed with SIGKILL a third of the way)", result["kill"]),
+            f"  replaced after {result['replaced_after_s']:.2f} s (target <= 5); failed requests "
+            f"came from {result['clients_that_failed']} clients, at most "
+            f"{result['most_failures_of_a_client']} each (their connection was to the killed process)",
             f"heavy PNGs (40 and 12 megapixels): {result['heavy_requests']} sent ({heavy or 'none'}), "
             f"median answer {result['heavy_p50_ms']:.0f} ms",
-            f"server peak memory (all its processes): {result['peak_memory_mb']:.0f} MB",
+            f"error answers that are JSON: {json_errors} of {len(result['error_answers'])} ("
+            + ", ".join(f"{name}: {status}" for name, (status, _) in result["error_answers"].items())
+            + ")",
+            f"server peak memory (all its processes): {result['peak_memory_mb']:.0f} MB (target < 600)",
         ]
     )
 
@@ -274,28 +417,34 @@ def main(argv=None):
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=4000, help="drawings sent in all")
-    parser.add_argument("--stalled", type=int, default=64)
+    parser.add_argument("--requests", type=int, default=4000, help="drawings sent in each phase")
+    parser.add_argument("--held", type=int, default=3000, help="connections holding half-sent requests")
+    parser.add_argument("--trickling", type=int, default=100, help="connections sending a byte at a time")
+    parser.add_argument("--trickle-every", type=float, default=10.0, help="seconds between their bytes")
     parser.add_argument("--heavy", type=int, default=2)
     parser.add_argument("--model", default="models/accurate.keras")
     parser.add_argument("--backend", default="auto", choices=("auto", "onnx", "keras"))
     parser.add_argument("--workers", type=int, help="serve.py --workers (default: its own)")
-    parser.add_argument("--threads", type=int, help="serve.py --threads (default: its own)")
     parser.add_argument(
-        "--quick", action="store_true", help="4 clients, 200 drawings, 8 stalled, 1 heavy"
+        "--quick", action="store_true", help="4 clients, 200 drawings, 40 held, 8 trickling, 1 heavy"
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.clients, args.requests, args.stalled, args.heavy = 4, 200, 8, 1
+        args.clients, args.requests, args.held, args.trickling, args.heavy = 4, 200, 40, 8, 1
+        args.trickle_every = 1.0
+    # every held connection is an open file here too
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.held + args.trickling + 1024)), hard))
     result = run(
         args.clients,
         args.requests,
-        args.stalled,
+        args.held,
+        args.trickling,
+        args.trickle_every,
         args.heavy,
         args.model,
         args.backend,
         args.workers,
-        args.threads,
     )
     print(report(result))
     return result

@@ -66,12 +66,22 @@ def test_serve_benchmark_quick_run_answers_every_drawing():
     from benchmarks import serve
 
     result = serve.main(["--quick"])
-    assert result["requests"] == 200 and result["errors"] == 0
-    assert result["requests_per_second"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
-    # the stalled clients are still connected, still waiting: they hold no thread
-    assert result["stalled_still_connected"] == result["stalled"] == 8
+    for phase in ("quiet", "siege", "kill"):
+        assert result[phase]["requests"] == 200, phase
+        assert result[phase]["requests_per_second"] > 0
+        assert result[phase]["p99_ms"] >= result[phase]["p50_ms"] > 0
+    # half-sent and trickling requests take no server's attention from the drawings
+    assert result["quiet"]["errors"] == result["siege"]["errors"] == 0
+    # a killed server process is replaced, and only requests on its connections fail, once each
+    assert result["replaced_after_s"] < 5
+    assert result["kill"]["errors"] == result["clients_that_failed"] <= 4
+    assert result["most_failures_of_a_client"] <= 1
+    # the held ones the killed process did not take are still connected, still waiting
+    assert 0 < result["held_still_connected"] < result["held"] == 40
     # heavy images are answered, refused unread (413), or told to come back (503)
-    assert result["heavy_requests"] >= 1 and set(result["heavy_answers"]) <= {200, 413, 503}
+    assert result["heavy_requests"] >= 1 and set(result["heavy_answers"]) <= {200, 413, 503, None}
+    # every error, the server's own too, is a JSON object
+    assert all(is_json for _, is_json in result["error_answers"].values()), result["error_answers"]
     assert "onnxruntime" in result["server"] and result["peak_memory_mb"] > 0
 
 
@@ -83,3 +93,12 @@ def test_startup_benchmark_quick_run_gives_the_same_answer_both_ways():
     assert result["onnx"]["answer"] == result["keras"]["answer"]
     assert result["onnx"]["answer"].startswith(f"{startup.IMAGE}: 3 (")
     assert 0 < result["ratio"] and result["onnx"]["peak_memory_mb"] > 0
+
+
+@pytest.mark.slow
+def test_determinism_benchmark_gives_the_same_weights_twice_with_deterministic_ops():
+    from benchmarks import determinism
+
+    runs = determinism.main(["--repeats", "2", "--epochs", "1", "--limit", "3000"])
+    assert len({run["weights"] for run in runs[True]}) == 1
+    assert all(run["seconds"] > 0 for run in runs[True] + runs[False])

@@ -3,7 +3,7 @@
 The browser tests need Debian's chromium (`apt-get install chromium`) and the Python
 package playwright; without chromium they are skipped, except under CI, where they fail.
 
-    python tests/test_web.py OUT.png    # draws a 7 in the page and saves a screenshot
+    python tests/test_web.py figures    # writes 174 in the page; screenshots at two sizes
 """
 
 import contextlib
@@ -142,6 +142,19 @@ def test_photos_as_jpeg_and_webp_are_read_too(app, format, content_type):
     assert response.status_code == 200 and response.get_json()["digit"] == 4
 
 
+def test_a_gif_and_a_file_sent_in_a_form_are_read(app):
+    gif = image_file(SEVEN, "GIF")
+    response = app.test_client().post("/predict", data=gif, content_type="image/gif")
+    assert response.status_code == 200 and response.get_json()["digit"] == 7
+    # what `curl -F image=@photo.jpg` sends: multipart/form-data, the file in a field
+    for field in ("image", "file"):
+        form = {field: (io.BytesIO(image_file(FOUR, "JPEG")), "photo.jpg", "image/jpeg")}
+        response = app.test_client().post("/predict", data=form, content_type="multipart/form-data")
+        assert response.status_code == 200 and response.get_json()["digit"] == 4, field
+    empty = app.test_client().post("/predict", data={"note": "hi"}, content_type="multipart/form-data")
+    assert empty.status_code == 400 and "no image" in empty.get_json()["error"]
+
+
 def test_an_image_too_large_to_decode_is_refused_unread(app):
     bomb = io.BytesIO()
     Image.new("1", (6000, 4000)).save(bomb, "PNG")  # 24 megapixels in a few kilobytes
@@ -171,15 +184,15 @@ def test_large_images_wait_their_turn_or_get_503(monkeypatch):
 
 @contextlib.contextmanager
 def serving(app):
-    """Serve `app` on waitress, as serve.py does, on a free local port in a thread, for the
-    length of a `with`: its address."""
-    from waitress import create_server
+    """Serve `app` on a free local port in a thread (Werkzeug's threaded server: the page's
+    tests need the app in this process), for the length of a `with`: its address."""
+    from werkzeug.serving import make_server
 
-    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=httpd.run, daemon=True)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.effective_port}"
-    httpd.close()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +225,84 @@ def test_live_server_answers_errors_and_keeps_serving(server):
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert json.loads(response.read())["digit"] == 7
+
+
+@contextlib.contextmanager
+def serve_py(*args):
+    """`python serve.py --port 0 ...` running, for the length of a `with`: (its address, the
+    process)."""
+    server = subprocess.Popen(
+        [sys.executable, "serve.py", "--port", "0", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        banner = server.stdout.readline()
+        assert "serving" in banner, banner
+        yield banner.split(" on ")[1].split()[0].rstrip("/"), server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, 9)
+
+
+def raw_answer(address, raw):
+    """Send `raw` bytes as a request; (status, the body as JSON, or None if it is not)."""
+    import socket
+
+    host, port = address.removeprefix("http://").split(":")
+    reply = b""
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        # the server may answer, and close, before it has read all of an oversized request
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            sock.sendall(raw)
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    try:
+        return int(head.split()[1]), json.loads(body)
+    except ValueError:
+        return int(head.split()[1]), None
+
+
+@pytest.mark.slow
+def test_serve_py_on_any_port_answers_every_error_in_json_and_replaces_a_killed_process():
+    with serve_py("--workers", "2") as (address, server):
+        page = urllib.request.urlopen(address, timeout=30)
+        assert page.status == 200
+        # the server's own errors, not only the app's, are JSON objects with an `error`
+        for raw, status in [
+            (b"GARBAGE\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n", 431),
+            (b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400),
+        ]:
+            got, body = raw_answer(address, raw)
+            assert got == status and body and "error" in body, (raw[:40], got, body)
+        # a server process killed with SIGKILL is replaced, and the page answers again
+        children = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(children) == 2
+        os.kill(int(children[0]), 9)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            now = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+            if len(now) == 2 and children[0] not in now:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the killed server process was not replaced within 5 s")
+        request = urllib.request.Request(
+            f"{address}/predict", data=png_of(SEVEN), headers={"Content-Type": "image/png"}
+        )
+        for _ in range(4):  # on both processes, whichever takes each connection
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert json.loads(response.read())["digit"] == 7
 
 
 def test_serve_py_knows_which_addresses_stay_on_this_machine():
@@ -382,13 +473,135 @@ def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
     fill = float(page.evaluate("parseFloat(document.querySelector('#bar-4 .fill').style.width)"))
     assert fill > 50
     seen = page.evaluate(
-        "Array.from(document.getElementById('seen').getContext('2d').getImageData(0,0,28,28).data)"
+        "Array.from(document.querySelector('#digits canvas').getContext('2d').getImageData(0,0,28,28).data)"
     )
-    assert max(seen[0::4]) == 255
+    assert max(seen[0::4]) == 255, "the card shows the 28x28 image the model saw, white ink on black"
 
 
-def main(out):
-    """Start the app, write 174 in Chromium and save a screenshot of the page to `out`."""
+class FirstCallSlow:
+    """A shipped model whose first answer comes two seconds late, the others at once."""
+
+    def __init__(self, model):
+        self.model, self.input_shape, self.calls = model, model.input_shape, 0
+
+    def __call__(self, x, training=False):
+        self.calls += 1
+        if self.calls == 1:
+            time.sleep(2)
+        return self.model(x, training=training)
+
+
+@pytest.mark.slow
+def test_a_stale_answer_arriving_after_a_fresh_one_is_not_shown(browser):
+    reader = shipped_reader(detector=False)
+    slow = create_app(Reader(reader.model, FirstCallSlow(reader.lines)))
+    with serving(slow) as address:
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        page.goto(address)
+        asked, answered = [], []
+        page.on("request", lambda request: asked.append(request))
+        page.on("response", lambda response: answered.append(response.request))
+        # a 4's first stroke (a 1) is sent while the pen pauses, and answered two seconds
+        # late; the whole 4, sent when the pen lifts, is answered first
+        box = page.locator("#pad").bounding_box()
+        (x0, y0), *rest = FOUR[0]
+        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.down()
+        page.mouse.move(box["x"] + rest[0][0], box["y"] + rest[0][1], steps=10)
+        page.wait_for_timeout(400)
+        for x, y in rest[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=10)
+        page.mouse.up()
+        assert read_prediction(page) == 4
+        page.wait_for_timeout(2500)  # the first answer is in by now
+        asked = [request for request in asked if request.url.endswith("/predict")]
+        assert len(asked) >= 2 and answered[-1] == asked[0], "the first stroke was answered last"
+        assert page.get_attribute("#prediction", "data-digit") == "4", "and not shown"
+        assert page.get_attribute("#pad", "data-pending") is None
+        page.close()
+
+
+def photo_of_a_number(tmp_path):
+    """A photo of 174 on grey paper, larger than the pad and of another shape (1200x400)."""
+    image = Image.open(io.BytesIO(png_of(NUMBER_174, size=560, height=280))).convert("RGB")
+    image = image.resize((1200, 600)).crop((0, 100, 1200, 500))
+    image = Image.eval(image, lambda v: int(60 + 0.7 * v))  # grey paper, dark grey ink
+    path = tmp_path / "photo.jpg"
+    image.save(path, "JPEG")
+    return path
+
+
+@pytest.mark.slow
+def test_an_uploaded_photo_is_shown_with_its_boxes(page, tmp_path):
+    page.set_input_files("#photo", str(photo_of_a_number(tmp_path)))
+    assert read_number(page) == "174"
+    assert page.get_attribute("#pad", "data-photo") == ""
+    shown = np.array(page.evaluate(
+        "Array.from(document.getElementById('pad').getContext('2d').getImageData(0,0,560,280).data)"
+    )).reshape(280, 560, 4)[..., 0]
+    # the photo fills the pad's width: 1200x400 scaled to 560x187, centred
+    assert shown[:40].min() == 255 and shown[240:].min() == 255, "white above and below the photo"
+    assert 50 < shown[100:180].min() < 140 and np.median(shown[100:180]) < 250, "the grey photo"
+    box_pixels = np.array(page.evaluate(
+        "Array.from(document.getElementById('boxes').getContext('2d').getImageData(0,0,560,280).data)"
+    )).reshape(280, 560, 4)[..., 3]
+    columns = np.flatnonzero(box_pixels.max(axis=0))
+    assert columns.min() < 60 and columns.max() > 150, "a box on each digit, over the photo"
+    assert page.locator("#digits figure").count() == 3
+
+
+@pytest.mark.slow
+def test_pointing_at_a_digit_shows_its_own_probabilities(page):
+    draw(page, NUMBER_174)
+    assert read_number(page) == "174"
+    for i, digit in enumerate("174"):
+        page.hover(f"#digits figure:nth-child({i + 1})")
+        title = page.text_content("#bars-title")
+        assert f"read as {digit}" in title and ("first", "second", "third")[i] in title
+        assert "top" in page.get_attribute(f"#bar-{digit}", "class")
+    # every percentage shown agrees: the box labels, the cards and the caption round alike
+    cards = page.locator("#digits figcaption").all_text_contents()
+    assert all("·" in card and "%" in card for card in cards)
+    least = min(float(card.split("·")[1].strip(" %")) for card in cards)
+    assert f"at least {least:.1f}% sure" in page.text_content("#caption")
+
+
+def layout(page):
+    """Where the page's parts are, in CSS pixels."""
+    return page.evaluate(
+        """() => {
+        const box = id => { const r = document.getElementById(id).getBoundingClientRect();
+                            return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; };
+        return {pad: box('pad'), prediction: box('prediction'), bars: box('bars'),
+                digits: box('digits'), width: document.documentElement.scrollWidth};
+    }"""
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width, height", [(1000, 800), (390, 844)])
+def test_the_layout_holds_on_a_laptop_and_a_phone(browser, server, width, height, tmp_path):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(server)
+    before = layout(page)
+    draw(page, NUMBER_174 if width > 500 else [[(x * 0.6, y * 0.6) for x, y in s] for s in NUMBER_174])
+    assert read_number(page) == "174"
+    after = layout(page)
+    page.screenshot(path=str(tmp_path / "page.png"))
+    page.close()
+    assert after["width"] <= width, "nothing runs off the side"
+    assert after["prediction"] == before["prediction"], "the answer appears where it was announced"
+    if width > 500:  # the answer beside the picture, and all of it on the screen
+        assert after["prediction"]["left"] >= after["pad"]["right"]
+        assert after["bars"]["bottom"] <= height
+    else:  # the picture across the phone, the answer below it
+        assert after["pad"]["right"] - after["pad"]["left"] <= width - 16
+        assert after["prediction"]["top"] >= after["pad"]["bottom"]
+
+
+def main(folder):
+    """Start the app, write 174 in Chromium at a laptop's and a phone's size, and save a
+    screenshot of each to `folder` (drawing-page.png, drawing-page-phone.png)."""
     from playwright.sync_api import sync_playwright
 
     app = create_app(shipped_reader())
@@ -396,15 +609,22 @@ def main(out):
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
         )
-        page = browser.new_page(viewport={"width": 1000, "height": 900})
-        page.goto(address)
-        draw(page, NUMBER_174)
-        read_number(page)
-        page.wait_for_timeout(300)
-        page.screenshot(path=out)
+        for name, (width, height), scale in [
+            ("drawing-page.png", (1000, 800), 1.0),
+            ("drawing-page-phone.png", (390, 844), 0.6),
+        ]:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(address)
+            draw(page, [[(x * scale, y * scale) for x, y in stroke] for stroke in NUMBER_174])
+            read_number(page)
+            page.hover("#digits figure:nth-child(2)")
+            page.wait_for_timeout(300)
+            out = Path(folder) / name
+            page.screenshot(path=str(out))
+            page.close()
+            print(f"wrote {out}")
         browser.close()
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "figures/drawing-page.png")
+    main(sys.argv[1] if len(sys.argv) > 1 else "figures")
