@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 
+import gevent
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
@@ -37,6 +38,7 @@ from digits import DigitsError
 from digits.cli import ArgumentParser, positive_int, run
 from digits.onnx_model import OnnxModel
 from digits.reading import add_reader_arguments, open_reader
+from digits.web import create_app
 
 CONNECTIONS = 10_000  # open connections per server process, idle and half-sent ones included
 
@@ -83,10 +85,11 @@ def main(argv=None):
             flush=True,
         )
 
-    def make_app():
-        from digits.web import create_app  # in the server process, after gevent's patching
-
-        return create_app(open_reader(*settings))
+    def make_app():  # in each server process, which opens its own Reader
+        # Pictures are read in the process's pool of threads, not on gevent's loop, which
+        # serves every connection: a 12-megapixel photo takes a second to decode and read.
+        threads = gevent.get_hub().threadpool
+        return create_app(open_reader(*settings), in_thread=threads.apply)
 
     server = Server(
         make_app,

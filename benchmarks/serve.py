@@ -10,10 +10,11 @@ connections, --requests in all:
   quiet     nothing else;
   siege     while --held connections hold half-sent requests (headers that promise an image,
             and 10 bytes of it) and --trickling more send a byte every --trickle-every
-            seconds, and --heavy clients send tiny PNGs that decode to 40 and 12 megapixels
-            ("decompression bombs"; the first over the server's cap), one after another;
-  kill      the siege still on, one server process killed with SIGKILL a third of the way
-            through: how long until a new one runs, and which requests failed.
+            seconds;
+  kill      the siege still on, and --heavy clients sending tiny PNGs that decode to 40 and
+            12 megapixels ("decompression bombs"; the first over the server's cap) one after
+            another, one server process killed with SIGKILL a third of the way through: how
+            long until a new one runs, and which requests failed.
 It prints each phase's requests/s, median and 99th-percentile latency and errors (any
 answer but 200, or none), the siege against the quiet phase (targets: at least 80% of its
 requests/s, at most twice its p99, no error), whether every error the server and the app
@@ -298,6 +299,7 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
         trickle_socks = [stall(port, HALF_REQUEST[:20]) for _ in range(trickling)]
         trickler = threading.Thread(target=trickle, args=(trickle_socks, every, stop))
         trickler.start()
+        siege = figures(*load(port, clients, requests, stop_at)[:2])
         heavy_results = []
         heavy_threads = [
             threading.Thread(target=heavy_client, args=(port, heavy_images(), heavy_results, stop, stop_at))
@@ -305,7 +307,6 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
         ]
         for thread in heavy_threads:
             thread.start()
-        siege = figures(*load(port, clients, requests, stop_at)[:2])
 
         def kill_soon():
             time.sleep(siege["requests"] / siege["requests_per_second"] / 3)
@@ -398,7 +399,11 @@ def report(result):
             f"held (those of the killed process went with it), "
             f"{result['trickling_still_connected']} of {result['trickling']} trickling (the server "
             f"closes a connection that has not sent its request's headers within 15 s)",
-            phase("kill (a server process killed with SIGKILL a third of the way)", result["kill"]),
+            phase(
+                "kill (the siege, heavy images too, and a server process killed with SIGKILL a "
+                "third of the way)",
+                result["kill"],
+            ),
             f"  replaced after {result['replaced_after_s']:.2f} s (target <= 5); failed requests "
             f"came from {result['clients_that_failed']} clients, at most "
             f"{result['most_failures_of_a_client']} each (their connection was to the killed process)",

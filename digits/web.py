@@ -38,9 +38,12 @@ LARGE_REST = 2.0  # after a large image, rest this many times as long as it took
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(reader, large_image_turn=None):
+def create_app(reader, large_image_turn=None, in_thread=None):
     """The app, reading pictures with `reader` (digits.reading.Reader) as predict.py does.
-    `large_image_turn` is the semaphore that large images take turns on (a test holds it)."""
+    `large_image_turn` is the semaphore that large images take turns on (a test holds it);
+    `in_thread(function, args)` runs the reading of a picture in a thread of the server's
+    own, where the server needs it (serve.py: gevent's loop must not wait on a photo)."""
+    in_thread = in_thread or (lambda function, args: function(*args))
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     large_image_turn = large_image_turn or threading.BoundedSemaphore(1)
@@ -75,8 +78,7 @@ def create_app(reader, large_image_turn=None):
             return error(503, "busy with other large images; send a smaller one or try again")
         started = time.perf_counter()
         try:
-            picture, scale = load_picture(io.BytesIO(body), name="image")
-            result = reader.read(picture, "image", scale).to_json()
+            result = in_thread(read, (reader, body))
         except DigitsError as err:
             return error(400, str(err))
         finally:
@@ -91,6 +93,12 @@ def create_app(reader, large_image_turn=None):
         return error(err.code, err.description)
 
     return app
+
+
+def read(reader, body):
+    """An image's bytes -> its Reading, as JSON."""
+    picture, scale = load_picture(io.BytesIO(body), name="image")
+    return reader.read(picture, "image", scale).to_json()
 
 
 def declared_pixels(body):
