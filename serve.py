@@ -103,10 +103,11 @@ def main(argv=None):
         loglevel="warning",
         proc_name="serve.py",
     )
+    arbiter = os.getpid()
     try:
         server.run()
-    except SystemExit as stop:  # the arbiter leaves this way, Ctrl-C included
-        if stop.code not in (0, None):
+    except SystemExit as stop:  # the arbiter leaves this way, Ctrl-C included; so do the
+        if os.getpid() != arbiter or stop.code not in (0, None):  # server processes it forks
             raise
     print("stopped")
     return 0

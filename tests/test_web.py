@@ -303,6 +303,10 @@ def test_serve_py_on_any_port_answers_every_error_in_json_and_replaces_a_killed_
         for _ in range(4):  # on both processes, whichever takes each connection
             with urllib.request.urlopen(request, timeout=30) as response:
                 assert json.loads(response.read())["digit"] == 7
+        # Ctrl-C stops it all, and says so once
+        server.send_signal(2)
+        assert server.wait(timeout=30) == 0
+        assert server.stdout.read().count("stopped") == 1
 
 
 def test_serve_py_knows_which_addresses_stay_on_this_machine():
