@@ -18,11 +18,15 @@ read(model, grey) was the path from a person's picture to what predict.py printe
 A picture that holds one digit reads exactly as normalize_digit + the model read it before.
 """
 
+import sys
+
 import numpy as np
 
-from digits import DigitsError
-from digits.images import digit_from_ink, find_ink
+from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DigitsError
+from digits.images import digit_from_ink, find_ink, load_image
 from digits.inference import predict
+from digits.reading import open_detector
+from digits.store import open_model
 
 # The least confidence a digit needs: the highest threshold that refuses at most 0.25% of
 # MNIST's validation digits (0.14%), chosen with `python -m benchmarks.reading --choose` on
@@ -262,13 +266,6 @@ def main(argv=None):
     """`python -m benchmarks.segmenting_reader IMAGE`: one picture read as predict.py read it
     before the line reader, on the light path where the .onnx files are there (the baseline
     of python -m benchmarks.startup)."""
-    import sys
-
-    from digits import DEFAULT_DETECTOR, DEFAULT_MODEL
-    from digits.images import load_image
-    from digits.reading import open_detector
-    from digits.store import open_model
-
     (path,) = sys.argv[1:] if argv is None else argv
     model = open_model(DEFAULT_MODEL)
     answer = read(model, load_image(path), path, detector=open_detector(DEFAULT_DETECTOR))
