@@ -291,7 +291,7 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
     server, banner, port = start_server(model, backend, workers)
     stop_at = time.monotonic() + DEADLINE
     stop = threading.Event()
-    held_socks = []
+    held_socks, trickle_socks = [], []
     try:
         load(port, clients, 8 * clients, stop_at)  # warm-up: every process has read a few
         quiet = figures(*load(port, clients, requests, stop_at)[:2])
@@ -324,7 +324,7 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
         memory = peak_memory_mb(server.pid)
     finally:
         stop.set()
-        for sock in held_socks:
+        for sock in held_socks + trickle_socks:
             sock.close()
         server.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
