@@ -137,9 +137,8 @@ class Progress:
         epoch = int(pick(values))  # the first of equals, as ModelCheckpoint keeps it
         return epoch + 1, float(values[epoch])
 
-    def best_weights(self):
-        """The path of the best epoch's weights."""
-        epoch, _ = self.best()
+    def best_weights(self, epoch):
+        """The path of the weights of `epoch` (the best, from best()); an error if there is none."""
         if epoch is None:
             raise DigitsError(f"training diverged: no epoch has a finite {self.monitor}")
         return self.folder / f"best-{epoch:03d}.weights.h5"

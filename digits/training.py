@@ -118,7 +118,7 @@ def train(
         model, trainer = fit_model(name, recipe, seed, deterministic, precision, fit, val, progress, verbose)
         history = progress.history()
         best_epoch, best_value = progress.best(history)
-        trainer.load_weights(progress.best_weights())
+        trainer.load_weights(progress.best_weights(best_epoch))
     if precision != "float32":
         # The weights are float32 already; the saved model computes in float32 too, so that
         # it gives the same answers on every machine and exports as it is.

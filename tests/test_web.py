@@ -202,13 +202,17 @@ def server(app):
 
 
 class SlowModel:
-    """A shipped model, answering a second late: a slow machine or a busy server."""
+    """A shipped model answering `seconds` late (a slow machine or a busy server): every
+    time, or the first time only."""
 
-    def __init__(self, model):
+    def __init__(self, model, seconds=1, first_only=False):
         self.model, self.input_shape = model, model.input_shape
+        self.seconds, self.first_only, self.calls = seconds, first_only, 0
 
     def __call__(self, x, training=False):
-        time.sleep(1)
+        self.calls += 1
+        if self.calls == 1 or not self.first_only:
+            time.sleep(self.seconds)
         return self.model(x, training=training)
 
 
@@ -482,23 +486,10 @@ def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
     assert max(seen[0::4]) == 255, "the card shows the 28x28 image the model saw, white ink on black"
 
 
-class FirstCallSlow:
-    """A shipped model whose first answer comes two seconds late, the others at once."""
-
-    def __init__(self, model):
-        self.model, self.input_shape, self.calls = model, model.input_shape, 0
-
-    def __call__(self, x, training=False):
-        self.calls += 1
-        if self.calls == 1:
-            time.sleep(2)
-        return self.model(x, training=training)
-
-
 @pytest.mark.slow
 def test_a_stale_answer_arriving_after_a_fresh_one_is_not_shown(browser):
     reader = shipped_reader(detector=False)
-    slow = create_app(Reader(reader.model, FirstCallSlow(reader.lines)))
+    slow = create_app(Reader(reader.model, SlowModel(reader.lines, seconds=2, first_only=True)))
     with serving(slow) as address:
         page = browser.new_page(viewport={"width": 1000, "height": 800})
         page.goto(address)
