@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 import train
-from digits import DigitsError
+from digits import DigitsError, training
 from digits.backend import keras
 from digits.recipes import Recipe
 from digits.store import load_model
@@ -56,6 +56,19 @@ def test_mixed_precision_runs_are_reproducible_and_give_a_float32_model(mnist):
     # asked for, whatever the CPU; not asked for, float32 on every CPU
     _, record = train_model("mlp", mnist, SHORT_RECIPE, 3, verbose=0, **SHORT)
     assert record["config"]["precision"] == "float32"
+
+
+@pytest.mark.slow
+def test_steps_per_call_changes_the_speed_not_the_weights(mnist, monkeypatch):
+    # 20 steps an epoch: one at a time, then 7 a call (two calls and a shorter third)
+    runs = []
+    for steps in (1, 7):
+        monkeypatch.setattr(training, "STEPS_PER_CALL", steps)
+        runs.append(train_model("mlp", mnist, replace(SHORT_RECIPE, augment=True), 5, verbose=0, **SHORT))
+    (first, first_record), (second, second_record) = runs
+    for a, b in zip(weights_of(first), weights_of(second), strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert first_record["history"]["loss"] == second_record["history"]["loss"]
 
 
 @pytest.mark.slow
