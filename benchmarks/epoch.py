@@ -9,15 +9,14 @@ Every variant trains on the same images with the recipe's batch, in turns (one f
 of them; an epoch's time is the median over the rounds of every epoch but each fit's first
 (which builds the graph). Deterministic ops are on, as in training; the loss is plain
 cross-entropy and Adam's rate fixed (what an epoch costs, not what it learns). The last
-line is what
-the epochs of the two recipes add up to: the mlp's RECIPES epochs against mnist_mlp's 20.
+line is what the epochs of the two recipes add up to: the mlp's RECIPES epochs against
+mnist_mlp's 20.
 """
 
 import argparse
 import statistics
-import time
 
-from benchmarks.run import REFERENCES
+from benchmarks.run import REFERENCES, EpochClock
 from digits.backend import keras
 from digits.data import load_mnist, one_hot
 from digits.models import augmentation, build_model
@@ -53,17 +52,6 @@ def variants():
     }
 
 
-class EpochTimes(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
 def measure(rounds, epochs, limit):
     """{variant: median seconds per epoch, scaled to its full training set}."""
     import tensorflow as tf  # loaded, quietly, by digits.backend
@@ -79,7 +67,7 @@ def measure(rounds, epochs, limit):
     for _ in range(rounds):
         for name, (model, _, batch, _, images) in models.items():
             count = min(images, limit or images)
-            clock = EpochTimes()
+            clock = EpochClock()
             model.fit(x[:count], y[:count], batch_size=batch, epochs=epochs, callbacks=[clock], verbose=0)
             seconds[name] += [s * images / count for s in clock.seconds[1:]]
     return {name: statistics.median(values) for name, values in seconds.items()}
