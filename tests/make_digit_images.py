@@ -1,6 +1,9 @@
 """Make the test set of digit images unlike MNIST's own, with known labels.
 
-    python tests/make_digit_images.py        # rewrites tests/digit_images/
+    python tests/make_digit_images.py            # rewrites tests/digit_images/
+    python tests/make_digit_images.py --dev DIR  # a development set: other seeds, MNIST's
+                                                 # validation hold-out, the development font
+                                                 # families (digits.fonts); for tuning
 
 Three families, each file named <label>-<family>-<n>.<format>:
   printed  digits typeset in the 14 fonts matplotlib ships, at many sizes and positions, in dark, light and
@@ -13,8 +16,10 @@ Three families, each file named <label>-<family>-<n>.<format>:
   notebook handwriting on ruled or squared paper with a margin line, half of it in shadow
   desk     a sheet with a handwritten digit, photographed lying on a dark desk
 All in PNG, JPEG, BMP, GIF and WebP; grey, RGB and RGBA. Seeded: the same files every run.
+The development set has the same families, made from what the test set never uses.
 """
 
+import argparse
 import io
 import sys
 from pathlib import Path
@@ -24,6 +29,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
+from digits.data import split_validation
+from digits.fonts import split_fonts
 from digits.synthetic import TEMPLATES, catmull_rom, colours
 
 # The 14 typefaces that matplotlib ships: this set's printed digits were made in them
@@ -56,13 +63,19 @@ def mnist_test():
         return mnist["x_test"], mnist["y_test"]
 
 
+def mnist_validation():
+    """The validation hold-out of MNIST's training images (digits.data), for --dev."""
+    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
+        return split_validation(mnist["x_train"], mnist["y_train"])[1]
+
+
 def ink_mask(digit, side):
     """An MNIST digit scaled to side x side, as ink coverage in [0, 1] with a colour axis."""
     big = Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC)
     return np.asarray(big, dtype=np.float32)[..., None] / 255
 
 
-def save(image, label, family, n, rng):
+def save(image, label, family, n, rng, out):
     fmt = FORMATS[n % len(FORMATS)]
     mode = rng.choice(["L", "RGB", "RGB"]) if image.mode != "RGBA" else "RGBA"
     if fmt in ("jpg", "bmp") and mode == "RGBA":
@@ -72,20 +85,20 @@ def save(image, label, family, n, rng):
         image.thumbnail((160, 160))
     image = image.convert(mode)
     options = {"quality": int(rng.integers(60, 95))} if fmt in ("jpg", "webp") else {}
-    image.save(OUT / f"{label}-{family}-{n:03d}.{fmt}", **options)
+    image.save(out / f"{label}-{family}-{n:03d}.{fmt}", **options)
 
 
-def printed(rng, count_per_digit=14):
+def printed(rng, out, fonts, count_per_digit=14):
     n = 0
     for label in range(10):
         for k in range(count_per_digit):
-            font_file = FONT_FILES[(label + k) % len(FONT_FILES)]
+            font_file = fonts[(label + k) % len(fonts)]
             ink, paper = colours(rng)
             width, height = int(rng.integers(40, 320)), int(rng.integers(40, 320))
             size = int(min(width, height) * rng.uniform(0.35, 0.9))
             transparent = rng.random() < 0.15
             canvas = Image.new("RGBA", (width, height), (*paper, 0 if transparent else 255))
-            font = ImageFont.truetype(str(FONTS / font_file), size)
+            font = ImageFont.truetype(str(font_file), size)
             glyph = Image.new("RGBA", (size * 2, size * 2), (0, 0, 0, 0))
             ImageDraw.Draw(glyph).text(
                 (size // 2, size // 4), str(label), font=font, fill=(*ink, 255)
@@ -104,11 +117,11 @@ def printed(rng, count_per_digit=14):
             canvas.alpha_composite(glyph, (x, y))
             if rng.random() < 0.3:
                 canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
-            save(canvas if transparent else canvas.convert("RGB"), label, "printed", n, rng)
+            save(canvas if transparent else canvas.convert("RGB"), label, "printed", n, rng, out)
             n += 1
 
 
-def strokes(rng, count_per_digit=12):
+def strokes(rng, out, count_per_digit=12):
     n = 0
     for label in range(10):
         for _ in range(count_per_digit):
@@ -128,12 +141,12 @@ def strokes(rng, count_per_digit=12):
                 draw.line([tuple(p) for p in xy], fill=ink, width=pen, joint="curve")
                 for end in (xy[0], xy[-1]):  # round pen ends
                     draw.ellipse([*(end - pen / 2), *(end + pen / 2)], fill=ink)
-            save(canvas, label, "strokes", n, rng)
+            save(canvas, label, "strokes", n, rng, out)
             n += 1
 
 
-def scans(rng, count=150):
-    images, labels = mnist_test()
+def scans(rng, out, handwriting, count=150):
+    images, labels = handwriting
     picks = rng.choice(len(images), count, replace=False)
     for n, i in enumerate(picks):
         ink, paper = colours(rng)
@@ -159,12 +172,12 @@ def scans(rng, count=150):
             page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.0)))
         buffer = io.BytesIO()
         page.save(buffer, "JPEG", quality=int(rng.integers(40, 90)))  # scanner JPEG artefacts
-        save(Image.open(buffer), int(labels[i]), "scans", n, rng)
+        save(Image.open(buffer), int(labels[i]), "scans", n, rng, out)
 
 
-def photos(rng, count=6):
+def photos(rng, out, handwriting, count=6):
     """Big camera-sized pictures: a small digit somewhere on a 2400x1800 sheet, lit unevenly."""
-    images, labels = mnist_test()
+    images, labels = handwriting
     for n, i in enumerate(rng.choice(len(images), count, replace=False)):
         light = np.linspace(0.75, 1.0, 2400)[None, :, None] * np.array([245.0, 240, 230])
         sheet = np.broadcast_to(light, (1800, 2400, 3)).copy()
@@ -173,14 +186,14 @@ def photos(rng, count=6):
         y, x = int(rng.integers(0, 1800 - side)), int(rng.integers(0, 2400 - side))
         sheet[y : y + side, x : x + side] *= 1 - 0.85 * mask[..., None]
         Image.fromarray(sheet.astype(np.uint8)).save(
-            OUT / f"{labels[i]}-photos-{n:03d}.jpg", quality=80
+            out / f"{labels[i]}-photos-{n:03d}.jpg", quality=80
         )
 
 
-def notebook(rng, count=30):
+def notebook(rng, out, handwriting, count=30):
     """Handwriting (MNIST test digits) in dark ink on ruled or squared paper, photographed
     under uneven light: the lines and the shadow must not be taken for ink."""
-    images, labels = mnist_test()
+    images, labels = handwriting
     for n, i in enumerate(rng.choice(len(images), count, replace=False)):
         height, width = 300, 400
         page = np.ones((height, width, 3)) * np.array([250.0, 249, 243])
@@ -204,13 +217,13 @@ def notebook(rng, count=30):
             down = np.linspace(rng.uniform(0.6, 1.0), 1.0, height)[:, None, None]
             page = page * (across if rng.random() < 0.5 else across[:, ::-1]) * down
         Image.fromarray(page.astype(np.uint8)).save(
-            OUT / f"{labels[i]}-notebook-{n:03d}.jpg", quality=80
+            out / f"{labels[i]}-notebook-{n:03d}.jpg", quality=80
         )
 
 
-def desk(rng, count=20):
+def desk(rng, out, handwriting, count=20):
     """A sheet of paper with one handwritten digit, photographed lying on a dark desk."""
-    images, labels = mnist_test()
+    images, labels = handwriting
     for n, i in enumerate(rng.choice(len(images), count, replace=False)):
         height, width = 360, 480
         wood = np.array([rng.uniform(40, 110), rng.uniform(30, 80), rng.uniform(20, 60)])
@@ -229,22 +242,29 @@ def desk(rng, count=20):
         top, left = int(rng.integers(0, height - sheet_h)), int(rng.integers(0, width - sheet_w))
         photo[top : top + sheet_h, left : left + sheet_w] = sheet
         Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).save(
-            OUT / f"{labels[i]}-desk-{n:03d}.jpg", quality=80
+            out / f"{labels[i]}-desk-{n:03d}.jpg", quality=80
         )
 
 
-def main():
-    OUT.mkdir(exist_ok=True)
-    for old in OUT.iterdir():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dev", metavar="DIR", help="write a development set into DIR instead")
+    args = parser.parse_args(argv)
+    out = Path(args.dev) if args.dev else OUT
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.iterdir():
         old.unlink()
-    rng = np.random.default_rng(2026)
-    printed(rng)
-    strokes(rng)
-    scans(rng)
-    photos(rng)
-    notebook(rng)
-    desk(rng)
-    print(f"wrote {len(list(OUT.iterdir()))} images to {OUT}")
+    if args.dev:
+        rng, handwriting = np.random.default_rng(8), mnist_validation()
+        fonts = split_fonts("dev")
+        fonts = [fonts[i] for i in rng.choice(len(fonts), len(FONT_FILES), replace=False)]
+    else:
+        rng, handwriting, fonts = np.random.default_rng(2026), mnist_test(), [FONTS / f for f in FONT_FILES]
+    printed(rng, out, fonts)
+    strokes(rng, out)
+    for family in (scans, photos, notebook, desk):
+        family(rng, out, handwriting)
+    print(f"wrote {len(list(out.iterdir()))} images to {out}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python tests/make_reading_images.py            # rewrites tests/number_images/, tests/nondigit_images/
     python tests/make_reading_images.py --dev DIR  # a development set: other seeds, and
                                                    # MNIST's training handwriting; for tuning
+    python tests/make_reading_images.py --dev DIR --per-family 100   # a bigger one
 
 numbers    <number>-<family>-<n>.<format>, 2 to 6 digits, leading zeros kept
   handwritten  real handwriting (MNIST digits, a different writer for each digit) side by
@@ -214,6 +215,8 @@ def nondigits(folder, rng, split, per_kind=30):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dev", metavar="DIR", help="write a development set into DIR instead")
+    parser.add_argument("--per-family", type=int, default=30, metavar="N",
+                        help="numbers of each family and non-digits of each kind (blank: half)")
     args = parser.parse_args(argv)
     base = Path(args.dev) if args.dev else HERE
     seed = 7 if args.dev else 2027
@@ -225,9 +228,9 @@ def main(argv=None):
         rng = np.random.default_rng(seed)
         split = "dev" if args.dev else "test"
         if make is numbers:
-            make(folder, rng, mnist(split), split)
+            make(folder, rng, mnist(split), split, args.per_family)
         else:
-            make(folder, rng, split)
+            make(folder, rng, split, args.per_family)
         print(f"wrote {len(list(folder.iterdir()))} images to {folder}")
 
 
