@@ -5,7 +5,7 @@
                                                  # validation hold-out, the development font
                                                  # families (digits.fonts); for tuning
 
-Three families, each file named <label>-<family>-<n>.<format>:
+Six families, each file named <label>-<family>-<n>.<format>:
   printed  digits typeset in the 14 fonts matplotlib ships, at many sizes and positions, in dark, light and
            coloured inks on plain, tinted and transparent backgrounds, some rotated or blurred
   strokes  digits drawn by code as pen strokes (a spline through a template's points,
