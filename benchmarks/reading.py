@@ -28,7 +28,16 @@ from digits.reading import MIN_CONFIDENCE, SOMETHING_ELSE_LEVEL, open_reader
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 # What the reading issue asks of the line reader on the test split (and on held-out sets).
-TARGETS = {"numbers": 0.93, "touching": 0.80, "lined or boxed": 0.90, "nondigits": 0.90, "single digits": 0.98}
+# Single digits: tests/digit_images "at least as today", the 456 of 466 that the reader
+# before (the segmenting reader, run beside it here) reads; printed ones at least 98%.
+TARGETS = {
+    "numbers": 0.93,
+    "touching": 0.80,
+    "lined or boxed": 0.90,
+    "nondigits": 0.90,
+    "single digits": 456 / 466,
+    "printed single digits": 0.98,
+}
 
 
 def read_all(read, folder):
@@ -68,6 +77,7 @@ def scores(read, base=TESTS, singles=True):
         digits = read_all(read, TESTS / "digit_images")
         right = {p: n == p.name.split("-")[0] for p, n in digits.items()}
         result["single digits"] = float(np.mean(list(right.values())))
+        result["printed single digits"] = float(np.mean([ok for p, ok in right.items() if kind_of(p, True) == "printed"]))
         result["single_digits_by_family"] = _by_kind(right, True)
         result["single_digit_failures"] = [(p.name, n) for p, n in digits.items() if not right[p]]
     return result
@@ -113,7 +123,7 @@ def report(results):
     def row(label, key, sub=None, target=None):
         values = [r[key] if sub is None else r[key].get(sub, float("nan")) for r in results.values()]
         cells = " | ".join(f"{100 * v:.1f}%" for v in values)
-        rows.append(f"| {label} | {cells} | {'' if target is None else f'>= {100 * target:.0f}%'} |")
+        rows.append(f"| {label} | {cells} | {'' if target is None else f'>= {100 * target:.1f}%'} |")
 
     first = results[names[0]]
     row("**numbers read exactly**", "numbers", target=TARGETS["numbers"])
@@ -127,7 +137,8 @@ def report(results):
     if "single digits" in first:
         row("**single digits read right** (tests/digit_images)", "single digits", target=TARGETS["single digits"])
         for family in first["single_digits_by_family"]:
-            row(f"&nbsp; {family}", "single_digits_by_family", family)
+            row(f"&nbsp; {family}", "single_digits_by_family", family,
+                TARGETS["printed single digits"] if family == "printed" else None)
     return "\n".join(rows)
 
 

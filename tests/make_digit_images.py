@@ -4,6 +4,7 @@
     python tests/make_digit_images.py --dev DIR  # a development set: other seeds, MNIST's
                                                  # validation hold-out, the development font
                                                  # families (digits.fonts); for tuning
+    python tests/make_digit_images.py --dev DIR --seed 20   # another one
 
 Six families, each file named <label>-<family>-<n>.<format>:
   printed  digits typeset in the 14 fonts matplotlib ships, at many sizes and positions, in dark, light and
@@ -249,13 +250,14 @@ def desk(rng, out, handwriting, count=20):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dev", metavar="DIR", help="write a development set into DIR instead")
+    parser.add_argument("--seed", type=int, default=8, help="the development set's seed (another seed, another set)")
     args = parser.parse_args(argv)
     out = Path(args.dev) if args.dev else OUT
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
         old.unlink()
     if args.dev:
-        rng, handwriting = np.random.default_rng(8), mnist_validation()
+        rng, handwriting = np.random.default_rng(args.seed), mnist_validation()
         fonts = split_fonts("dev")
         fonts = [fonts[i] for i in rng.choice(len(fonts), len(FONT_FILES), replace=False)]
     else:
