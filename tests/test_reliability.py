@@ -148,8 +148,16 @@ def wait_for_epochs(folder, count, process, timeout=120):
 def test_interrupted_training_resumes_from_the_last_finished_epoch(tmp_path, sig, status):
     output = tmp_path / "models" / "m.keras"
     command = [*TRAIN, "--output", str(output)]
+    # Ctrl-C's default action in the child, as in a terminal: a shell that starts the tests
+    # in the background (`... &`) ignores SIGINT, and Python then never raises
+    # KeyboardInterrupt, so the run would ignore the signal and finish.
     child = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     wait_for_epochs(progress_folder(output), 2, child)
     child.send_signal(sig)
