@@ -58,15 +58,12 @@ OUT = Path(__file__).resolve().parent / "digit_images"
 FORMATS = ["png", "jpg", "webp", "gif", "png", "jpg", "webp", "bmp"]
 
 
-def mnist_test():
-    """MNIST's test images and labels: real handwriting, for the families built on it."""
+def mnist_handwriting(split="test"):
+    """Real handwriting for the families built on it: MNIST's test images and labels, or
+    for --dev the validation hold-out of its training images (digits.data)."""
     with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
-        return mnist["x_test"], mnist["y_test"]
-
-
-def mnist_validation():
-    """The validation hold-out of MNIST's training images (digits.data), for --dev."""
-    with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
+        if split == "test":
+            return mnist["x_test"], mnist["y_test"]
         return split_validation(mnist["x_train"], mnist["y_train"])[1]
 
 
@@ -257,11 +254,11 @@ def main(argv=None):
     for old in out.iterdir():
         old.unlink()
     if args.dev:
-        rng, handwriting = np.random.default_rng(args.seed), mnist_validation()
+        rng, handwriting = np.random.default_rng(args.seed), mnist_handwriting("dev")
         fonts = split_fonts("dev")
         fonts = [fonts[i] for i in rng.choice(len(fonts), len(FONT_FILES), replace=False)]
     else:
-        rng, handwriting, fonts = np.random.default_rng(2026), mnist_test(), [FONTS / f for f in FONT_FILES]
+        rng, handwriting, fonts = np.random.default_rng(2026), mnist_handwriting(), [FONTS / f for f in FONT_FILES]
     printed(rng, out, fonts)
     strokes(rng, out)
     for family in (scans, photos, notebook, desk):

@@ -37,11 +37,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from make_digit_images import ink_mask
+from make_digit_images import ink_mask, mnist_handwriting
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
-from digits.data import split_validation
 from digits.synthetic import (
     LETTER_TEMPLATES,
     LETTERS,
@@ -61,8 +60,7 @@ FORMATS = ["png", "jpg", "webp", "png", "jpg"]
 
 def mnist(split):
     """Handwritten digits by label: the test images, or for --dev the validation hold-out."""
-    with np.load(HERE.parent / "data" / "mnist.npz") as data:
-        x, y = (data["x_test"], data["y_test"]) if split == "test" else split_validation(data["x_train"], data["y_train"])[1]
+    x, y = mnist_handwriting(split)
     return {d: x[y == d] for d in range(10)}
 
 
