@@ -1,93 +1,11 @@
 """Export a trained model to run outside this project: ONNX, LiteRT or TensorFlow SavedModel.
 
-    python export.py                                          # models/accurate.keras -> .onnx
-    python export.py --model models/cnn.keras --format litert  # -> models/cnn.tflite
-    python export.py --format savedmodel                      # -> models/accurate.savedmodel/
+    python export.py --help
 
-Uses Keras's own model.export. The exported file takes raw 28x28 images (pixel values
-0-255, float32) and gives the 10 probabilities, as the Keras model does. It is checked
-against the Keras model on the 10,000 test images (the same digit for every image, every
-probability within 1e-4) before it is put in place, and <file>.json beside it records the
-model it came from, the command, the library versions and that check.
+The code is digits/cli/export.py; `pip install .` also puts it on PATH as digits-export.
 """
 
-import shlex
-import sys
-
-from digits import DEFAULT_MODEL
-from digits.cli import ArgumentParser, run
-from digits.export import FORMATS
-
-PARITY_LINES = 2000  # the line reader's export is checked on this many test lines
-# (input, output) of what may be exported: the digit models, the detector, the line reader
-EXPORTABLE = (((28, 28), 10), ((28, 28), 2), ((32, 192), (48, 12)))
-
-
-def parse_args(argv):
-    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="the .keras or .h5 model")
-    parser.add_argument("--format", choices=tuple(FORMATS), default="onnx", help="what to write")
-    parser.add_argument(
-        "--output",
-        help="where to write (default: beside the model, models/NAME.onnx, .tflite or "
-        ".savedmodel)",
-    )
-    parser.add_argument("--data", default=None, help="MNIST .npz file (default: data/mnist.npz)")
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    from pathlib import Path
-
-    from digits import DigitsError
-    from digits.data import DEFAULT_PATH, load_mnist
-    from digits.export import export, export_path, record_path
-    from digits.files import write_json
-    from digits.lines import make_lines
-    from digits.shapes import INPUT_SHAPE, fits
-    from digits.store import load_model, sha256_of
-
-    output = Path(args.output) if args.output else export_path(args.model, args.format)
-    if output.suffix != FORMATS[args.format][1]:
-        raise DigitsError(
-            f"--output {output}: a {args.format} file's name must end in {FORMATS[args.format][1]}"
-        )
-    # the classifiers, the detector and the line reader (load_model checks the file before
-    # it imports Keras, so a wrong path is answered at once)
-    model = load_model(args.model, classes=None, input_shape=None)
-    takes, gives = model.input_shape[1:], model.output_shape[1:]
-    if not any(fits(takes, gives, *kind) for kind in EXPORTABLE):
-        raise DigitsError(
-            f"{args.model} takes {takes} and gives {gives}: not a digit model (28x28 in, 10 "
-            f"out), the detector (2 out) or the line reader; nothing was exported"
-        )
-    from digits.training import library_versions
-
-    arrays = load_mnist(args.data or DEFAULT_PATH)
-    if tuple(model.input_shape[1:]) == INPUT_SHAPE:
-        images = arrays["x_test"]
-    else:  # the line reader: lines of the test split (digits.lines)
-        images = make_lines("test", arrays, PARITY_LINES)[0]
-    check = export(model, args.format, output, images)
-    write_json(
-        record_path(output),
-        {
-            "command": shlex.join(["python", "export.py", *argv]),
-            "format": args.format,
-            "source": str(args.model),
-            "source_sha256": sha256_of(args.model),
-            "versions": library_versions(),
-            "parity_on_test_images": check,
-        },
-    )
-    print(
-        f"wrote {output}: the same digit as {args.model} for all {check['images']:,} test "
-        f"images, probabilities within {check['largest_probability_difference']:.1e}"
-    )
-    return 0
-
+from digits.cli.export import console
 
 if __name__ == "__main__":
-    run(main)
+    console()

@@ -26,7 +26,6 @@ graph), the same for every model. Speed ratios are this project's median over th
 reference's median from the same run: below 1 is faster.
 """
 
-import argparse
 import platform
 import shlex
 import statistics
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from digits.backend import keras
+from digits.cli import ArgumentParser
 from digits.data import load_mnist, one_hot
 from digits.inference import average_probabilities, images_per_second, predict
 from digits.models import raw_image
@@ -331,9 +331,7 @@ def targets(runs, medians):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--seeds", type=int, default=3, help="runs per model, seeds 0..N-1")
     parser.add_argument(

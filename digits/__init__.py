@@ -17,21 +17,50 @@ export      ONNX, LiteRT and SavedModel files; onnx_model runs the ONNX one (lig
 synthetic   typeset and pen-drawn digits and non-digits, made by code
 metrics     accuracy, per-digit precision/recall/F1, confusion matrix
 images      reading people's pictures and preparing them the way MNIST's digits were
-plots, report, web, files, cli, backend: pictures, the README table, the drawing page,
-atomic writes, the command line, importing Keras quietly
+plots, report, web, files, backend: pictures, the README table, the drawing page,
+atomic writes, importing Keras quietly
+cli         the command lines, one module each (cli/train.py, cli/predict.py, ...), and
+            what they share: flags, one-line errors
 
-The top-level scripts are thin command-line front ends over this package. Importing it
+The top-level scripts (train.py, predict.py, ...) run the commands in cli/; `pip install .`
+puts them on PATH as digits-train, digits-predict, ... Importing it
 loads no data and starts no training.
 """
+
+from pathlib import Path
+
+
+def _home():
+    """The folder that holds models/ and data/: the checkout this package sits in, or, for
+    a package installed by `pip install .`, the share/mnist-digits/ folder that the install
+    put beside its lib/ (pyproject.toml's data-files), in a venv, a --prefix or --user."""
+    package = Path(__file__).resolve().parent
+    if (package.parent / "models").is_dir():
+        return package.parent
+    for prefix in package.parents:
+        if (prefix / "share" / "mnist-digits" / "models").is_dir():
+            return prefix / "share" / "mnist-digits"
+    return package.parent
+
+
+# Files are found beside the code, never in the current folder, so the scripts run from
+# anywhere.
+HOME = _home()
+MODELS = HOME / "models"
+DATA = HOME / "data"
+FIGURES = HOME / "figures"
+# Where a run that is not a recipe's own (a smoke run, another seed, other settings) saves
+# its model unless --output says otherwise, so that it never replaces a shipped one.
+RUNS = HOME / "runs"
 
 # The model every script that uses one reads unless given --model: the most accurate on
 # MNIST's test set and on tests/digit_images (train.py's own default is the MLP, which
 # trains in about a minute).
-DEFAULT_MODEL = "models/accurate.keras"
+DEFAULT_MODEL = MODELS / "accurate.keras"
 # The network that tells a digit from anything else (digits.detector), used with any model.
-DEFAULT_DETECTOR = "models/detector.keras"
+DEFAULT_DETECTOR = MODELS / "detector.keras"
 # The network that reads a whole line of ink (digits.lines): numbers, and what is not one.
-DEFAULT_READER = "models/reader.keras"
+DEFAULT_READER = MODELS / "reader.keras"
 
 
 # MNIST's classes, the digits 0-9: what every classifier here answers.

@@ -1,6 +1,6 @@
 """Confidences that mean what they say: temperature scaling on the validation hold-out.
 
-    python -m digits.calibration models/cnn.keras [...]   # calibrate saved models in place
+    python -m digits.cli.calibrate models/cnn.keras [...]   # calibrate saved models in place
 
 A network's softmax is not a probability that can be taken at its word: trained with label
 smoothing, the MLP and the accurate CNN say about 93% of a perfectly clear digit. Temperature
@@ -17,11 +17,8 @@ import numpy as np
 
 from digits import DigitsError
 from digits.backend import keras
-from digits.cli import ArgumentParser, run
-from digits.data import DEFAULT_PATH, load_mnist, split_validation
 from digits.inference import predict
 from digits.metrics import expected_calibration_error
-from digits.store import load_model, read_record, save_model
 
 
 def softmax(logits, temperature=1.0):
@@ -100,34 +97,3 @@ def calibrate(model, x_val, y_val):
         "validation_ece_after": expected_calibration_error(softmax(z, temperature), y_val),
     }
     return with_temperature(model, temperature), summary
-
-
-def main(argv=None):
-    parser = ArgumentParser(
-        prog="python -m digits.calibration",
-        description="Calibrate saved models in place: fit each one's temperature on the "
-        "validation hold-out and record it (and the ECE before and after) in its record.",
-    )
-    parser.add_argument("models", nargs="+", metavar="MODEL", help=".keras or .h5 models")
-    parser.add_argument("--data", default=None, help="MNIST .npz file (default: data/mnist.npz)")
-    args = parser.parse_args(argv)
-
-    arrays = load_mnist(args.data or DEFAULT_PATH)
-    for path in args.models:
-        model, record = load_model(path), read_record(path) or {}
-        config = record.get("config") or {}
-        limit, size = config.get("limit"), config.get("validation_images", 5000)
-        x, y = arrays["x_train"][:limit], arrays["y_train"][:limit]
-        _, (x_val, y_val) = split_validation(x, y, size)  # the images train.py held out
-        model, summary = calibrate(model, x_val, y_val)
-        save_model(model, {**record, "calibration": summary}, path)
-        print(
-            f"{path}: temperature {summary['temperature']:.3f}, validation ECE "
-            f"{100 * summary['validation_ece_before']:.2f}% -> "
-            f"{100 * summary['validation_ece_after']:.2f}%"
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    run(main)

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from digits import NUM_CLASSES, DigitsError
+from digits import DATA, NUM_CLASSES, DigitsError
 from digits.files import atomic_output
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PATH = ROOT / "data" / "mnist.npz"
+DEFAULT_PATH = DATA / "mnist.npz"
 
 # SHA-256 over the four arrays (see array_checksum), the same for our file and for the
 # mnist.npz that keras.datasets.mnist downloads: both hold the genuine MNIST.

@@ -1,6 +1,6 @@
 """Saying "not a digit": a small network that tells a digit from anything else.
 
-    python -m digits.detector            # trains it and writes models/detector.keras
+    python -m digits.cli.detector        # trains it and writes models/detector.keras
 
 A classifier trained on digits only must call everything a digit: a handwritten U comes
 back as a 4 at 91%. Its confidence alone cannot tell: a threshold that refuses at most 1%
@@ -17,22 +17,16 @@ the lowest that refuses at most 1% of the validation digits and of a fresh set o
 typeset and pen-drawn digits; the record holds it, and what it refuses.
 """
 
-import shlex
-import sys
-
 import numpy as np
 from PIL import Image, ImageFilter
 
 from digits import DigitsError
 from digits.backend import keras
-from digits.cli import ArgumentParser, run
-from digits.data import DEFAULT_PATH, load_mnist, one_hot, split_validation
+from digits.data import one_hot, split_validation
 from digits.images import digit_from_ink, normalize_digit
 from digits.inference import predict
 from digits.models import raw_image
-from digits.store import save_model
 from digits.synthetic import LETTER_TEMPLATES, LETTERS, TEMPLATES, WORDS, pen_written, scribble, shape, typeset
-from digits.training import library_versions
 
 NOT_A_DIGIT = 1  # the detector's second output
 DIGIT_SOURCES = 3000  # typeset and pen-drawn digits, each
@@ -176,30 +170,3 @@ def train_detector(arrays, seed=0, epochs=4, verbose=2):
         "seed": seed,
         **choose_threshold(model, held_out),
     }
-
-
-def main(argv=None):
-
-    parser = ArgumentParser(prog="python -m digits.detector", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", default="models/detector.keras")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    model, record = train_detector(load_mnist(DEFAULT_PATH), seed=args.seed)
-    record = {
-        "command": shlex.join(["python", "-m", "digits.detector", *(sys.argv[1:] if argv is None else argv)]),
-        "model": "detector",
-        **record,
-        "versions": library_versions(),
-    }
-    save_model(model, record, args.output)
-    print(
-        f"saved {args.output}: threshold {record['threshold']:.3f} refuses "
-        f"{100 * record['held_out_digits_refused']:.2f}% of {record['held_out_digits']} held-out "
-        f"digits and {100 * record['held_out_nondigits_refused']:.1f}% of "
-        f"{record['held_out_nondigits']} held-out non-digit pieces"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    run(main)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from digits import DigitsError
-from digits.files import atomic_directory, atomic_output, write_json
+from digits.files import atomic_directory, atomic_output
 from digits.inference import predict
 from digits.onnx_model import OnnxModel
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digits import DigitsError
+from digits import DATA, DigitsError
 
-PACKAGES = Path(__file__).resolve().parent.parent / "data" / "font-packages.txt"
+PACKAGES = DATA / "font-packages.txt"
 SPLITS = ("train", "dev", "test")
 FONT_SUFFIXES = (".ttf", ".otf")
 
@@ -37,6 +37,24 @@ def split_of(family):
     return "train" if bucket < 14 else "dev" if bucket < 17 else "test"
 
 
+def missing_packages():
+    """The listed packages that are not installed here (all of them without dpkg-query)."""
+    try:
+        listing = subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *packages()],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+    except FileNotFoundError:
+        return packages()
+    installed = {line.split()[0] for line in listing.splitlines() if line.endswith(" installed")}
+    return [package for package in packages() if package not in installed]
+
+
+INSTALL_COMMAND = "apt-get install $(grep -v '^#' data/font-packages.txt)"
+
+
 def font_files():
     """The font files of the listed packages, sorted."""
     try:
@@ -48,10 +66,7 @@ def font_files():
     files = sorted({line for line in listing.splitlines() if line.lower().endswith(FONT_SUFFIXES)})
     files = [f for f in files if Path(f).is_file()]
     if not files:
-        raise DigitsError(
-            f"none of the fonts in {PACKAGES} is installed; "
-            f"apt-get install $(grep -v '^#' {PACKAGES})"
-        )
+        raise DigitsError(f"none of the fonts in {PACKAGES} is installed; {INSTALL_COMMAND}")
     return files
 
 

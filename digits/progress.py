@@ -116,6 +116,7 @@ class Progress:
             self.checkpoint,
             self.clock,
             keras.callbacks.CSVLogger(str(self.folder / "history.csv"), append=True),
+            ProgressBar(),
         ]
         if backup:
             self.callbacks.append(
@@ -152,6 +153,17 @@ class Progress:
         _, value = self.best(self.history(before=epoch))
         if value is not None:
             self.checkpoint.best = value
+
+
+class ProgressBar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, never past the epoch's last step. Running several steps per
+    call (steps_per_execution), Keras reports each call's last step as if it were whole,
+    which on an epoch's last call lies beyond the epoch (224/215, and a negative ETA)."""
+
+    def _update_progbar(self, batch, logs=None):
+        if self.target is not None:
+            batch = min(batch, self.target - 1)
+        super()._update_progbar(batch, logs)
 
 
 class EpochClock(keras.callbacks.Callback):

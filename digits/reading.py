@@ -21,6 +21,7 @@ the drawing page shows:
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -285,7 +286,13 @@ def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFI
     """A Reader from model files (detector None or 'none': without one)."""
     return Reader(
         open_model(model, backend),
-        open_model(lines, backend, classes=(FRAMES, CLASSES), input_shape=(HEIGHT, WIDTH)),
+        open_model(
+            lines,
+            backend,
+            classes=(FRAMES, CLASSES),
+            input_shape=(HEIGHT, WIDTH),
+            hint="train one with 'python train.py --model reader', or pass --reader PATH",
+        ),
         None if detector in (None, "none") else open_detector(detector, backend),
         min_confidence,
     )
@@ -293,11 +300,14 @@ def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFI
 
 def open_detector(path, backend="auto"):
     """The not-a-digit detector (digits.detector) and its threshold, from its record."""
+    hint = "train one with 'python -m digits.cli.detector', or pass --detector PATH (or none)"
+    if not Path(path).exists():
+        raise DigitsError(f"no detector at {path}; {hint}")
     record = read_record(path) or {}
     if "threshold" not in record:
         raise DigitsError(f"{path}: no detector record with a threshold beside it; train one "
-                          f"with 'python -m digits.detector'")
-    return open_model(path, backend, classes=2), float(record["threshold"])
+                          f"with 'python -m digits.cli.detector'")
+    return open_model(path, backend, classes=2, hint=hint), float(record["threshold"])
 
 
 def add_reader_arguments(parser):
@@ -322,7 +332,7 @@ def add_reader_arguments(parser):
     parser.add_argument(
         "--detector",
         default=DEFAULT_DETECTOR,
-        help="the not-a-digit detector (python -m digits.detector); 'none' to do without",
+        help="the not-a-digit detector (python -m digits.cli.detector); 'none' to do without",
     )
     parser.add_argument(
         "--min-confidence",

@@ -111,7 +111,12 @@ def weights_sha256(model):
     return digest.hexdigest()
 
 
-def load_model(path, classes=NUM_CLASSES, input_shape=INPUT_SHAPE):
+# What a missing model's error suggests; the line reader's and the detector's name their own
+# command and flag (digits.reading).
+TRAIN_HINT = "train one with 'python train.py', or pass --model PATH"
+
+
+def load_model(path, classes=NUM_CLASSES, input_shape=INPUT_SHAPE, hint=TRAIN_HINT):
     """Load a .keras or .h5 model in Keras's safe mode and check that it fits MNIST: the raw
     28x28 image in (or `input_shape`), `classes` probabilities out (any number if None; a
     tuple is the whole output shape, as the line reader's frames).
@@ -120,7 +125,6 @@ def load_model(path, classes=NUM_CLASSES, input_shape=INPUT_SHAPE):
     uncompiled: using it needs no optimizer.
     """
     path = Path(path)
-    hint = "train one with 'python train.py', or pass --model PATH"
     if not path.exists():
         raise DigitsError(f"no model at {path}; {hint}")
     if path.is_dir():
@@ -172,7 +176,7 @@ def check_archive(path):
         raise DigitsError(f"{path} is corrupt: {bad} inside it fails its CRC check")
 
 
-def open_model(path, backend="auto", classes=NUM_CLASSES, input_shape=INPUT_SHAPE):
+def open_model(path, backend="auto", classes=NUM_CLASSES, input_shape=INPUT_SHAPE, hint=TRAIN_HINT):
     """The model at `path`, ready to answer images (digits.inference takes either kind).
 
     backend "keras" loads the Keras file (load_model); "onnx" runs its exported ONNX file
@@ -189,7 +193,7 @@ def open_model(path, backend="auto", classes=NUM_CLASSES, input_shape=INPUT_SHAP
     if backend == "onnx":
         return OnnxModel(onnx, classes=classes, input_shape=input_shape)
     try:
-        return load_model(path, classes, input_shape)
+        return load_model(path, classes, input_shape, hint)
     except ImportError as err:  # a light install (requirements-infer.txt) has no Keras
         raise DigitsError(
             f"{path} needs Keras and TensorFlow ({err}): pip install -r requirements.txt, "

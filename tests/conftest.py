@@ -13,6 +13,25 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
 
 
+def needs_system_package(what, install):
+    """Skip a test whose Debian package is missing, in one line naming the install command;
+    under CI (.ci/run installs them) a missing package is a failure instead."""
+    message = f"needs {what}: {install}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (.ci/run should have installed it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def fonts():
+    """The font packages of data/font-packages.txt, which the line generators draw in."""
+    from digits.fonts import INSTALL_COMMAND, missing_packages
+
+    missing = missing_packages()
+    if missing:
+        needs_system_package(f"{len(missing)} font packages that are not installed", INSTALL_COMMAND)
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """The shipped, verified MNIST arrays (read once per test session)."""

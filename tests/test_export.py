@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-import export
+from digits.cli import export
 from digits import DEFAULT_DETECTOR, DEFAULT_MODEL
 from digits.export import FORMATS, TOLERANCE, export_path, predictor, record_path
 from digits.export import export as export_model
@@ -48,7 +48,7 @@ def test_every_shipped_model_exports_to_every_format_with_parity(
     assert np.abs(exported - keras_probabilities[name]).max() <= TOLERANCE
 
 
-def test_the_line_reader_exports_to_onnx_with_parity(tmp_path, mnist):
+def test_the_line_reader_exports_to_onnx_with_parity(tmp_path, mnist, fonts):
     from digits.lines import make_lines
 
     strips = make_lines("test", mnist, 64, processes=1, chunk=64)[0]

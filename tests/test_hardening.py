@@ -12,9 +12,8 @@ import pytest
 from conftest import ROOT
 from PIL import Image
 
-import predict
-import train
 from digits import DigitsError, DigitsWarning
+from digits.cli import predict, train
 from digits.store import read_record, save_model
 from digits.progress import one_run_per_output
 
@@ -74,7 +73,7 @@ def test_help_and_a_missing_model_are_answered_without_tensorflow():
 FULL_DISK = """
 import errno, sys
 import keras
-import train
+from digits.cli import train
 
 def full(self, *args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
@@ -188,7 +187,7 @@ def test_a_folder_that_cannot_be_read_is_named_in_a_warning(tmp_path, monkeypatc
 
 
 def test_export_refuses_a_model_that_is_not_one_of_ours(tmp_path, cli):
-    import export
+    from digits.cli import export
     from digits.backend import keras
 
     path = tmp_path / "three.keras"

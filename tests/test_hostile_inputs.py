@@ -14,9 +14,7 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import evaluate
-import train
-import visualize
+from digits.cli import evaluate, train, visualize
 from digits import DigitsError, data, idx
 from digits.backend import keras
 

@@ -20,7 +20,7 @@ from digits.lines import (
 )
 
 
-def test_every_family_is_in_exactly_one_split_and_each_split_has_many():
+def test_every_family_is_in_exactly_one_split_and_each_split_has_many(fonts):
     found = families()
     by_split = {s: {f for f in found if split_of(f) == s} for s in SPLITS}
     assert sum(len(v) for v in by_split.values()) == len(found)
@@ -67,7 +67,7 @@ def test_decoding_joins_repeats_and_drops_blanks():
 
 
 @pytest.fixture(scope="module")
-def lines(mnist):
+def lines(mnist, fonts):
     return make_lines("dev", mnist, 24, processes=1, chunk=8)
 
 
@@ -82,7 +82,7 @@ def test_made_lines_have_labels_that_fit_the_frames(lines):
         assert (label[1 + label[0] :] == BLANK).all()
 
 
-def test_made_lines_are_the_same_on_any_number_of_processes(mnist, lines):
+def test_made_lines_are_the_same_on_any_number_of_processes(mnist, fonts, lines):
     x, y = make_lines("dev", mnist, 24, processes=2, chunk=8)
     np.testing.assert_array_equal(x, lines[0])
     np.testing.assert_array_equal(y, lines[1])

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-import predict
+from digits.cli import predict
 from digits import DEFAULT_MODEL, DigitsError
 from digits.inference import predict as probabilities_of
 from digits.store import load_model

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-import predict
 from benchmarks.reading import TARGETS, scores
+from digits.cli import predict
 from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER
 from digits.calibration import fit_temperature, softmax, split_head, with_temperature
 from digits.images import load_image, load_picture, locate_ink, normalize_digit
@@ -148,7 +148,7 @@ def test_boxes_are_in_the_pictures_own_pixels(reader, tmp_path):
             assert abs(big_box["box"][key] - 5 * small_box["box"][key]) <= 5 * 3
 
 
-def test_a_letter_among_digits_makes_it_not_a_number(reader, mnist):
+def test_a_letter_among_digits_makes_it_not_a_number(reader, mnist, fonts):
     from PIL import Image, ImageDraw, ImageFont
 
     from digits.fonts import split_fonts

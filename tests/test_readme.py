@@ -19,9 +19,13 @@ def test_readme_opens_with_a_train_command_and_a_test_command():
     assert "requirements-dev.txt" in test_command and test_command.endswith("python -m pytest")
 
 
-def test_ci_runs_exactly_the_readme_test_command():
+def test_ci_runs_the_two_readme_commands_in_order_the_first_on_another_cpus_numerics():
     ci_lines = (ROOT / ".ci" / "run").read_text().strip().splitlines()
-    assert ci_lines[-1] == readme_commands()[1]
+    train_command, test_command = readme_commands()
+    assert ci_lines[-1] == test_command
+    first = ci_lines.index(train_command)
+    assert ci_lines[first - 1].startswith("export ONEDNN_MAX_CPU_ISA=")
+    assert ci_lines[first + 1] == "unset ONEDNN_MAX_CPU_ISA"
 
 
 def reproducible_columns(table):
@@ -38,36 +42,15 @@ def reproducible_columns(table):
 
 
 def test_readme_results_table_is_the_one_the_report_command_prints():
-    """Every number comes from the files; the README's first command (python train.py)
-    rewrites models/mlp.json, so the columns it may change are compared apart."""
+    """Every number comes from the files. README's first command (python train.py) retrains
+    the mlp, on another CPU to other weights: then its evaluation is stale and the report
+    says so, and the rows compared are those whose evaluation is about the model beside it."""
     from digits.report import HEADER, results_table
 
     readme = (ROOT / "README.md").read_text()
     start = readme.index(HEADER)
     shown = readme[start : readme.index("\n\n", start)]
     made = results_table(ROOT / "models")
-    assert reproducible_columns(shown) == reproducible_columns(made)
-
-
-def test_readme_benchmark_table_is_the_one_in_results():
-    results = (ROOT / "benchmarks" / "RESULTS.md").read_text()
-    table = results[results.index("| model |") :].split("\n\n")[0]
-    assert table in (ROOT / "README.md").read_text()
-
-
-def test_readme_calibration_table_is_the_one_the_report_command_prints():
-    from digits.report import calibration_table
-
-    table = calibration_table(ROOT / "models")
-    assert "`accurate`" in table and table in (ROOT / "README.md").read_text()
-
-
-@pytest.mark.parametrize(
-    "part, model",
-    [("cnn", "cnn"), ("mlp", "mlp"), ("accurate", "accurate"), ("ensemble", "accurate-k7")],
-)
-def test_readme_shows_each_round_two_benchmark_as_its_results_file_has_it(part, model):
-    results = (ROOT / "benchmarks" / f"RESULTS-{part}.md").read_text()
-    table = results[results.index("| model |") :].split("\n\n")[0]
-    assert f"| `{model}` |" in table and table in (ROOT / "README.md").read_text()
-    assert f"RESULTS-{part}.md" in (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    current = [row for row in reproducible_columns(made) if "stale" not in " ".join(row)]
+    assert len(current) >= 6  # the header, its rule and at least every model but the mlp
+    assert current == [row for row in reproducible_columns(shown) if row[0] in {r[0] for r in current}]

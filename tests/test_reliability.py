@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-import train
+from digits.cli import train
 from digits import DigitsError, training
 from digits.backend import keras
 from digits.recipes import Recipe

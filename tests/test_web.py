@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER  # noqa: E402
 from digits.reading import Reader, open_reader  # noqa: E402
 from digits.web import MAX_BODY, create_app  # noqa: E402
+from conftest import needs_system_package  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEVEN = [[(60, 60), (220, 60), (130, 240)]]  # canvas coordinates of the pen strokes
@@ -314,7 +315,7 @@ def test_serve_py_on_any_port_answers_every_error_in_json_and_replaces_a_killed_
 
 
 def test_serve_py_knows_which_addresses_stay_on_this_machine():
-    import serve
+    from digits.cli import serve
 
     for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
         assert serve.is_loopback(host), host
@@ -347,10 +348,7 @@ def test_serve_py_refuses_a_busy_port_in_one_line():
 def browser():
     chromium = shutil.which("chromium")
     if chromium is None:
-        message = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run installs it")
-        pytest.skip(message)
+        needs_system_package("Debian's chromium", "apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

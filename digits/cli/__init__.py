@@ -5,6 +5,7 @@ wrong and what to do, and exit status 2. No traceback.
 """
 
 import argparse
+import math
 import sys
 import warnings
 
@@ -73,7 +74,13 @@ def probability(text):
     return value
 
 
-# What requirements.txt adds to the light install (requirements-infer.txt): training,
+def percent(p):
+    """A probability as a percentage, rounded down as the drawing page shows it: 0.9996 is
+    "99.9%", never a "100.0%" it is not."""
+    return f"{math.floor(1000 * p) / 10:.1f}%"
+
+
+# What requirements-train.txt adds to the light install (requirements-infer.txt): training,
 # evaluating, drawing and exporting need them.
 FULL_INSTALL = ("keras", "tensorflow", "matplotlib", "h5py", "tf2onnx", "onnx", "ai_edge_litert")
 
@@ -92,7 +99,7 @@ def run(main):
             raise
         print(
             f"error: this needs {package}, which the light install (requirements-infer.txt) "
-            f"leaves out: pip install -r requirements.txt",
+            f"leaves out: pip install -r requirements.txt (or, installed, pip install '.[train]')",
             file=sys.stderr,
         )
         sys.exit(2)
