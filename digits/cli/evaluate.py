@@ -11,6 +11,7 @@ the batch inference speed, and writes them all to JSON beside the model
 weights it scored: digits.report calls it stale once the model beside it is another.
 """
 
+import os
 from pathlib import Path
 
 from digits import DEFAULT_MODEL
@@ -67,6 +68,11 @@ def format_report(report):
     return "\n".join(lines)
 
 
+def beside(path, report):
+    """`path` relative to the folder of the report about it."""
+    return os.path.relpath(Path(path).resolve(), Path(report).resolve().parent)
+
+
 def main(argv=None):
     args = parse_args(argv)
     from digits.data import DEFAULT_PATH, load_mnist
@@ -90,7 +96,8 @@ def main(argv=None):
     probabilities = ensemble_probabilities(models, x)
     one = len(paths) == 1
     report = {
-        "model": paths[0].name if one else [p.name for p in paths],  # beside this report
+        # the model files as seen from this report's folder: their names, when beside it
+        "model": beside(paths[0], output) if one else [beside(p, output) for p in paths],
         # what was scored, so that a report about other weights is known to be stale
         "weights_sha256": weights_sha256(models[0]) if one else [weights_sha256(m) for m in models],
     }
