@@ -21,7 +21,6 @@ the drawing page shows:
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -301,13 +300,11 @@ def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFI
 def open_detector(path, backend="auto"):
     """The not-a-digit detector (digits.detector) and its threshold, from its record."""
     hint = "train one with 'python -m digits.cli.detector', or pass --detector PATH (or none)"
-    if not Path(path).exists():
-        raise DigitsError(f"no detector at {path}; {hint}")
+    model = open_model(path, backend, classes=2, hint=hint)
     record = read_record(path) or {}
     if "threshold" not in record:
-        raise DigitsError(f"{path}: no detector record with a threshold beside it; train one "
-                          f"with 'python -m digits.cli.detector'")
-    return open_model(path, backend, classes=2, hint=hint), float(record["threshold"])
+        raise DigitsError(f"{path}: no detector record with a threshold beside it; {hint}")
+    return model, float(record["threshold"])
 
 
 def add_reader_arguments(parser):

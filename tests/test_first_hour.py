@@ -3,7 +3,6 @@ that never touches a shipped model, evaluations that know which weights they sco
 the small things on screen (progress bars, percentages, help texts, ignored exports)."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -166,42 +165,3 @@ def test_exports_and_runs_are_ignored_by_git(path):
 def test_without_dpkg_every_font_package_counts_as_missing(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert len(missing_packages()) > 100
-
-
-# --------------------------------------------------- the light install's module commands
-
-WITHOUT_KERAS = """
-import runpy, sys
-
-class Missing:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("tensorflow", "keras", "h5py", "matplotlib"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-sys.meta_path.insert(0, Missing())
-sys.argv = sys.argv[1:]
-runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
-"""
-
-
-@pytest.mark.parametrize(
-    "argv, status",
-    [
-        (["digits.cli.calibrate", "models/cnn.keras"], 2),
-        (["digits.cli.detector", "--help"], 0),
-        (["digits.cli.detector"], 2),
-    ],
-)
-def test_the_module_commands_answer_the_light_install_in_one_line(argv, status):
-    done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_KERAS, *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert done.returncode == status, done.stderr
-    assert "Traceback" not in done.stderr
-    if status:
-        assert done.stderr.count("\n") == 1 and "pip install -r requirements.txt" in done.stderr

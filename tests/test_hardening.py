@@ -17,7 +17,8 @@ from digits.cli import predict, train
 from digits.store import read_record, save_model
 from digits.progress import one_run_per_output
 
-# Run a script as if only requirements-infer.txt were installed: these packages are missing.
+# Run a script (or, after -m, a module) as if only requirements-infer.txt were installed:
+# these packages are missing.
 WITHOUT = """
 import runpy, sys
 
@@ -29,8 +30,12 @@ class Missing:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
 sys.meta_path.insert(0, Missing())
-sys.argv = sys.argv[2:]
-runpy.run_path(sys.argv[0], run_name="__main__")
+if sys.argv[2] == "-m":
+    sys.argv = sys.argv[3:]
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+else:
+    sys.argv = sys.argv[2:]
+    runpy.run_path(sys.argv[0], run_name="__main__")
 """
 LIGHT = "tensorflow,keras,h5py,matplotlib,tf2onnx,onnx,ai_edge_litert"
 
@@ -52,6 +57,8 @@ def run_without(missing, *argv):
         ["evaluate.py", "--model", "models/cnn.keras"],
         ["export.py", "--model", "models/cnn.keras"],
         ["visualize.py", "--model", "models/cnn.keras"],
+        ["-m", "digits.cli.calibrate", "models/cnn.keras"],
+        ["-m", "digits.cli.detector"],
     ],
 )
 @pytest.mark.slow
@@ -66,6 +73,7 @@ def test_the_light_install_answers_the_full_installs_scripts_in_one_line(argv):
 def test_help_and_a_missing_model_are_answered_without_tensorflow():
     """train.py --help, and export.py refusing a missing file, never import TensorFlow."""
     assert run_without("tensorflow,keras", "train.py", "--help").returncode == 0
+    assert run_without("tensorflow,keras", "-m", "digits.cli.detector", "--help").returncode == 0
     result = run_without("tensorflow,keras", "export.py", "--model", "missing.keras")
     assert result.returncode == 2 and "no model at missing.keras" in result.stderr
 
