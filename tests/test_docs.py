@@ -40,21 +40,19 @@ def console_examples():
 def shell_commands():
     """Every `python ...` command in the sh blocks and in `code spans`, flags included;
     synopses with placeholders (`python train.py --model NAME`, `[--model PATH]`) left out."""
+    lines = [line.split("#")[0].strip() for _, block in blocks("sh") for line in block.splitlines()]
+    lines += [
+        " ".join(span.split())
+        for page in PAGES
+        for span in re.findall(r"`(python [^`]+)`", page.read_text())
+    ]
     found = set()
-    for page in PAGES:
-        text = page.read_text()
-        lines = [
-            line.split("#")[0].strip()
-            for _, block in blocks("sh")
-            for line in block.splitlines()
-        ]
-        lines += [" ".join(span.split()) for span in re.findall(r"`(python [^`]+)`", text)]
-        for line in lines:
-            for command in line.split("&&"):
-                command = command.strip()
-                placeholder = re.search(r"\[|\.\.\.|\||(^| )[A-Z][A-Z0-9_.]*( |$)", command)
-                if command.startswith("python ") and not placeholder:
-                    found.add(command)
+    for line in lines:
+        for command in line.split("&&"):
+            command = command.strip()
+            placeholder = re.search(r"\[|\.\.\.|\||(^| )[A-Z][A-Z0-9_.]*( |$)", command)
+            if command.startswith("python ") and not placeholder:
+                found.add(command)
     return sorted(found)
 
 
