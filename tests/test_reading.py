@@ -257,7 +257,7 @@ def test_min_confidence_overrides_the_threshold(cli):
 # ------------------------------------------------------------------------ the detector
 
 
-def test_synthetic_training_pictures_are_model_inputs():
+def test_synthetic_training_pictures_are_model_inputs(fonts):
     from digits.detector import synthetic_digits, synthetic_nondigits
 
     rng = np.random.default_rng(0)
