@@ -17,12 +17,12 @@ import sys
 CHILD = """
 import hashlib, json, sys
 import numpy as np
-from digits.data import load_mnist
-from digits.recipes import Recipe
-from digits.training import train
+from digits.make.data import load_mnist
+from digits.make.networks import NETWORKS, Recipe
+from digits.make.training import train
 args = json.loads(sys.argv[1])
 recipe = Recipe(epochs=args["epochs"], batch_size=128, learning_rate=2e-3)
-model, record = train(args["model"], load_mnist(), recipe, seed=0, limit=args["limit"],
+model, record = train(NETWORKS[args["model"]], load_mnist(), recipe, seed=0, limit=args["limit"],
                       validation_size=2000, verbose=0, deterministic=args["deterministic"])
 weights = b"".join(np.asarray(w).tobytes() for w in model.get_weights())
 print(json.dumps({"seconds": record["training_seconds"],

@@ -9,7 +9,7 @@ Every variant trains on the same images with the recipe's batch, in turns (one f
 of them; an epoch's time is the median over the rounds of every epoch but each fit's first
 (which builds the graph). Deterministic ops are on, as in training; the loss is plain
 cross-entropy and Adam's rate fixed (what an epoch costs, not what it learns). The last
-line is what the epochs of the two recipes add up to: the mlp's RECIPES epochs against
+line is what the epochs of the two recipes add up to: the mlp's recipe's epochs against
 mnist_mlp's 20.
 """
 
@@ -18,16 +18,16 @@ import statistics
 
 from benchmarks.run import REFERENCES, EpochClock
 from digits.backend import keras
-from digits.data import load_mnist, one_hot
-from digits.models import augmentation, build_model
-from digits.recipes import RECIPES
-from digits.training import STEPS_PER_CALL
+from digits.make.data import load_mnist
+from digits.make.layers import augmentation, build
+from digits.make.networks import NETWORKS
+from digits.make.training import STEPS_PER_CALL
 
-RECIPE = RECIPES["mlp"]
+RECIPE = NETWORKS["mlp"].recipe
 
 
 def mlp(moves=True, dropout=True):
-    model = build_model("mlp")
+    model = build(NETWORKS["mlp"])
     if not dropout:
         kept = [layer for layer in model.layers if not isinstance(layer, keras.layers.Dropout)]
         model = keras.Sequential([keras.Input(shape=(28, 28)), *kept])
@@ -63,7 +63,7 @@ def measure(rounds, epochs, limit):
     tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(0)
     arrays = load_mnist()
-    x, y = arrays["x_train"], one_hot(arrays["y_train"])
+    x, y = arrays["x_train"], keras.utils.to_categorical(arrays["y_train"], 10)
     models = variants()
     for model, optimizer, _, steps, _ in models.values():
         model.compile(optimizer=optimizer, loss="categorical_crossentropy", steps_per_execution=steps)

@@ -1,5 +1,5 @@
 """How well whole pictures are read: numbers, non-digits and single digits, by the line
-reader (digits.reading) beside the segmenting reader it replaced, on the same pictures.
+reader (digits.read.reading) beside the segmenting reader it replaced, on the same pictures.
 
     python -m benchmarks.reading                 # the test split in tests/, both readers
     python -m benchmarks.reading --choose DIR    # choose min_confidence on a development
@@ -8,11 +8,11 @@ reader (digits.reading) beside the segmenting reader it replaced, on the same pi
 Reads every picture in tests/number_images (numbers read exactly: every digit right, none
 missing or extra), tests/nondigit_images (answered "not a digit": no number) and
 tests/digit_images (single digits read right), as predict.py does. The test split's
-handwriting is MNIST's test set, its typefaces the test split of digits.fonts: neither
+handwriting is MNIST's test set, its typefaces the test split of digits.make.fonts: neither
 reached the line reader's training or the choice of a constant.
 
 --choose sweeps the two thresholds over the development set and prints what each pair
-does: digits.reading.MIN_CONFIDENCE and SOMETHING_ELSE_LEVEL were chosen there. The test
+does: digits.read.reading.MIN_CONFIDENCE and SOMETHING_ELSE_LEVEL were chosen there. The test
 images are not looked at.
 """
 
@@ -23,8 +23,8 @@ import numpy as np
 
 from benchmarks import segmenting_reader
 from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER
-from digits.images import image_files, load_image
-from digits.reading import MIN_CONFIDENCE, SOMETHING_ELSE_LEVEL, open_reader
+from digits.read.images import image_files, load_picture
+from digits.read.reading import MIN_CONFIDENCE, SOMETHING_ELSE_LEVEL, open_reader
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 # What the reading issue asks of the line reader on the test split (and on held-out sets).
@@ -42,7 +42,7 @@ TARGETS = {
 
 def read_all(read, folder):
     """{path: the number read (None: not a number)} for every picture in `folder`."""
-    return {path: read(load_image(path), str(path))["number"] for path in image_files([folder])}
+    return {path: read(load_picture(path)[0], str(path))["number"] for path in image_files([folder])}
 
 
 def expected_number(path):

@@ -14,10 +14,10 @@ The references, written from their published descriptions:
                     Dropout 0.2 -> Dense 10; RMSprop, batch 128, 20 epochs, all 60,000
                     training images (the original watched the test set; we do not)
 and this project's mlp, cnn, accurate, accurate-k3 and accurate-k7, trained by
-digits.training.train with their recipes. Every model, the references too, takes the raw
+digits.make.training.train with their recipes. Every model, the references too, takes the raw
 image and scales it in its first layer. Two ensembles are scored, their probabilities
 averaged by the same function evaluate.py uses for several models: the seeds of
-`accurate`, and the seed-0 models of its three different members (digits.recipes.ENSEMBLE).
+`accurate`, and the seed-0 models of its three different members (digits.make.networks.ENSEMBLE).
 
 Runs are interleaved (seed 0 of every model, then seed 1, ...), so a slow spell of the
 machine falls on all of them. Each trained model reads the test set once, at the end.
@@ -37,12 +37,13 @@ import numpy as np
 
 from digits.backend import keras
 from digits.cli import ArgumentParser
-from digits.data import load_mnist, one_hot
-from digits.inference import average_probabilities, images_per_second, predict
-from digits.models import raw_image
-from digits.recipes import ENSEMBLE, RECIPES, with_overrides
-from digits.store import save_model
-from digits.training import library_versions, train
+from digits.make.data import load_mnist
+from digits.read.inference import average_probabilities, images_per_second, predict
+from digits.make.layers import raw_image
+from digits.make.networks import ENSEMBLE, NETWORKS, with_overrides
+from digits.make.store import save_model
+from digits.make.training import train
+from digits.provenance import library_versions
 
 L = keras.layers
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -95,7 +96,7 @@ NOTES = (
 
 
 class EpochClock(keras.callbacks.Callback):
-    """Wall seconds and validation accuracy of each epoch, as digits.progress keeps them."""
+    """Wall seconds and validation accuracy of each epoch, as digits.make.progress keeps them."""
 
     def on_train_begin(self, logs=None):
         self.seconds, self.val_accuracy = [], []
@@ -118,7 +119,7 @@ def train_reference(name, arrays, seed, epochs=None, limit=None):
     clock = EpochClock()
     model.fit(
         x,
-        one_hot(y),
+        keras.utils.to_categorical(y, 10),
         batch_size=128,
         epochs=epochs,
         validation_split=validation,
@@ -134,9 +135,9 @@ def train_reference(name, arrays, seed, epochs=None, limit=None):
 
 
 def train_ours(name, arrays, seed, epochs=None, limit=None):
-    recipe = with_overrides(RECIPES[name], epochs=epochs)
+    recipe = with_overrides(NETWORKS[name].recipe, epochs=epochs)
     validation = 500 if limit else 5000
-    model, record = train(name, arrays, recipe, seed, limit=limit, validation_size=validation, verbose=0)
+    model, record = train(NETWORKS[name], arrays, recipe, seed, limit=limit, validation_size=validation, verbose=0)
     return model, {
         "epochs": recipe.epochs,
         "precision": record["config"]["precision"],
@@ -375,7 +376,7 @@ def main(argv=None):
     )
     runs = run(args.models, seeds, args.quick, save=args.save, command=command)
     rows, medians = table(runs)
-    versions = ", ".join(f"{k} {v}" for k, v in library_versions().items())
+    versions = ", ".join(f"{k} {v}" for k, v in library_versions(keras.backend.backend()).items())
     report = "\n".join(
         [
             f"# Benchmark results{' (quick smoke run: not comparable)' if args.quick else ''}",

@@ -1,19 +1,19 @@
-"""The reader this project had before digits.reading's line reader, kept unchanged as the
+"""The reader this project had before digits.read.reading's line reader, kept unchanged as the
 baseline that `python -m benchmarks.reading` runs beside it on the same pictures.
 
 read(model, grey) was the path from a person's picture to what predict.py printed:
 
-1. find the ink (digits.images.find_ink: paper, polarity, light, noise, ruled lines);
+1. find the ink (digits.read.images.find_ink: paper, polarity, light, noise, ruled lines);
 2. separate it into digits: connected strokes (8-connected runs of ink), specks dropped,
    strokes stacked above one another joined into one digit (a 5's flag, a 4 in two
    strokes), and a piece too wide for one digit (digits that touch) cut where the ink is
    thinnest, into as many digits as reads most confidently;
-3. normalise each digit exactly as a single digit is (digits.images.digit_from_ink) and
+3. normalise each digit exactly as a single digit is (digits.read.images.digit_from_ink) and
    classify them in one batch;
-4. a digit is "not a digit" when the detector (digits.detector) calls it something else,
+4. a digit is "not a digit" when the detector (digits.make.detector) calls it something else,
    unless the model is all but certain of it (CERTAIN), or when the model is less sure of
    it than `min_confidence`; the whole number is then not a number. The model's
-   probabilities are calibrated (digits.calibration), so its confidence means what it says.
+   probabilities are calibrated (digits.make.calibration), so its confidence means what it says.
 
 A picture that holds one digit reads exactly as normalize_digit + the model read it before.
 """
@@ -22,11 +22,11 @@ import sys
 
 import numpy as np
 
-from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DigitsError
-from digits.images import digit_from_ink, find_ink, load_image
-from digits.inference import predict
-from digits.reading import open_detector
-from digits.store import open_model
+from digits import DEFAULT_DETECTOR, DEFAULT_MODEL
+from digits.read.images import NoInk, digit_from_ink, find_ink, load_picture
+from digits.read.inference import predict
+from digits.read.reading import open_detector
+from digits.read.models import open_model
 
 # The least confidence a digit needs: the highest threshold that refuses at most 0.25% of
 # MNIST's validation digits (0.14%), chosen with `python -m benchmarks.reading --choose` on
@@ -197,7 +197,7 @@ def read_pieces(model, ink, pieces, height, detector=None):
             seen, probabilities = classify(model, [p.ink(ink) for p in parts])
             sure = probabilities.max(axis=1)
             if detector is not None:
-                sure = sure * (1 - predict(detector[0], 255 * seen)[:, 1])
+                sure = sure * (1 - detector.not_a_digit(seen))
             score = float(np.mean(np.log(sure + 1e-9)))
             if score > best_score:
                 best, best_score = parts, score
@@ -206,12 +206,12 @@ def read_pieces(model, ink, pieces, height, detector=None):
 
 
 def read(model, grey, name="image", min_confidence=MIN_CONFIDENCE, detector=None):
-    """A picture (2-D grey levels in [0, 1], from images.load_image) -> a JSON-ready dict:
+    """A picture (2-D grey levels in [0, 1], from images.load_picture) -> a JSON-ready dict:
 
     number         the digits left to right as a string (leading zeros kept), or None when
                    any of them is not a digit (or there is no ink at all)
-    `detector` is (model, threshold) from open_detector: a digit it calls "not a digit"
-    with more than `threshold` probability is refused too.
+    `detector` is a Detector (open_detector): a digit it calls "not a digit" with more
+    than its threshold's probability is refused too.
     digits         each: digit (None if not a digit, with a `reason`), confidence,
                    probabilities, box (in the picture's pixels) and input (the 28x28 digit
                    the model saw, a numpy array)
@@ -220,9 +220,7 @@ def read(model, grey, name="image", min_confidence=MIN_CONFIDENCE, detector=None
     """
     try:
         ink = find_ink(grey, name)
-    except DigitsError as err:
-        if "no ink" not in str(err):
-            raise
+    except NoInk:
         return {"number": None, "digits": [], "reason": "no ink: the picture is blank"}
     pieces = separate(ink)
     height = float(np.median([p.height for p in pieces])) if pieces else 0.0
@@ -232,7 +230,7 @@ def read(model, grey, name="image", min_confidence=MIN_CONFIDENCE, detector=None
         pieces = pieces or [Piece(*np.nonzero(ink > 0))]
     else:
         seen, probabilities = classify(model, [p.ink(ink) for p in pieces])
-    others = np.zeros(len(seen)) if detector is None else predict(detector[0], 255 * seen)[:, 1]
+    others = np.zeros(len(seen)) if detector is None else detector.not_a_digit(seen)
     digits = []
     for piece, digit, p, other in zip(pieces, seen, probabilities, others):
         sure = float(p.max())
@@ -243,7 +241,7 @@ def read(model, grey, name="image", min_confidence=MIN_CONFIDENCE, detector=None
             "box": piece.box(),
             "input": digit,
         }
-        if detector is not None and other > detector[1] and sure < CERTAIN:
+        if detector is not None and other > detector.threshold and sure < CERTAIN:
             entry["digit"] = None
             entry["reason"] = f"not a digit: it looks like something else ({100 * other:.0f}%)"
         elif sure < min_confidence:
@@ -268,7 +266,7 @@ def main(argv=None):
     of python -m benchmarks.startup)."""
     (path,) = sys.argv[1:] if argv is None else argv
     model = open_model(DEFAULT_MODEL)
-    answer = read(model, load_image(path), path, detector=open_detector(DEFAULT_DETECTOR))
+    answer = read(model, load_picture(path)[0], path, detector=open_detector(DEFAULT_DETECTOR))
     print(f"{path}: {answer['number'] if answer['number'] is not None else 'not a digit'}")
 
 

@@ -1,7 +1,7 @@
 """Shared code for the MNIST scripts, one module per concern:
 
 data        MNIST on disk: data/mnist.npz, checked, and the validation hold-out
-idx         the original IDX files -> data/mnist.npz (python -m digits.idx DIR)
+idx         the original IDX files -> data/mnist.npz (python -m digits.make.idx DIR)
 models      the networks, each a list of Keras layers
 recipes     how each network is trained (epochs, batch, rate, augmentation)
 training    training a model by its recipe (recipes), keeping the best epoch
@@ -57,9 +57,9 @@ RUNS = HOME / "runs"
 # MNIST's test set and on tests/digit_images (train.py's own default is the MLP, which
 # trains in about a minute).
 DEFAULT_MODEL = MODELS / "accurate.keras"
-# The network that tells a digit from anything else (digits.detector), used with any model.
+# The network that tells a digit from anything else (digits.make.detector), used with any model.
 DEFAULT_DETECTOR = MODELS / "detector.keras"
-# The network that reads a whole line of ink (digits.lines): numbers, and what is not one.
+# The network that reads a whole line of ink (digits.make.lines): numbers, and what is not one.
 DEFAULT_READER = MODELS / "reader.keras"
 
 

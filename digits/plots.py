@@ -40,26 +40,26 @@ def digit_grid(images, y_true, y_pred, confidence, path, title, columns=8):
 def model_inputs(rows, path, limit=30):
     """Each picture as given, beside the 28x28 digits the model saw in it, with the answers.
 
-    rows: (path, original grey levels, answer from digits.reading.read).
+    rows: (path, original grey levels, its digits.read.reading.Reading).
     """
     rows = rows[:limit]
-    columns = 1 + max(1, max(len(answer["digits"]) for _, _, answer in rows))
+    columns = 1 + max(1, max(len(reading.digits) for _, _, reading in rows))
     fig = Figure(figsize=(2.2 + 1.3 * (columns - 1), 1.9 * len(rows) + 0.3), layout="constrained")
     axes = fig.subplots(
         len(rows), columns, squeeze=False, gridspec_kw={"width_ratios": [2] + [1] * (columns - 1)}
     )
-    for (name, original, answer), row in zip(rows, axes, strict=True):
+    for (name, original, reading), row in zip(rows, axes, strict=True):
         row[0].imshow(original, cmap="gray", vmin=0, vmax=1)
-        said = answer["number"] if answer["number"] is not None else "not a digit"
+        said = reading.number if reading.number is not None else "not a digit"
         row[0].set_title(f"{str(name)[-28:]}\n→ {said}", fontsize=8)
-        for ax, digit in zip(row[1:], answer["digits"]):
-            ax.imshow(digit["input"], cmap="gray", vmin=0, vmax=1)
-            seen = digit["digit"] if digit["digit"] is not None else "not a digit"
-            ax.set_title(f"{seen} ({100 * digit['confidence']:.0f}%)", fontsize=8)
+        for ax, digit in zip(row[1:], reading.digits):
+            ax.imshow(digit.input, cmap="gray", vmin=0, vmax=1)
+            seen = digit.digit if digit.digit is not None else "not a digit"
+            ax.set_title(f"{seen} ({100 * digit.confidence:.0f}%)", fontsize=8)
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])
-        for ax in row[1 + len(answer["digits"]) :]:
+        for ax in row[1 + len(reading.digits) :]:
             ax.set_axis_off()
     _save(fig, path)
 

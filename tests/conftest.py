@@ -7,7 +7,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from digits.cli import run
-from digits.data import DEFAULT_PATH, load_mnist
+from digits.make.data import DEFAULT_PATH, load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
@@ -25,7 +25,7 @@ def needs_system_package(what, install):
 @pytest.fixture(scope="session")
 def fonts():
     """The font packages of data/font-packages.txt, which the line generators draw in."""
-    from digits.fonts import INSTALL_COMMAND, missing_packages
+    from digits.make.fonts import INSTALL_COMMAND, missing_packages
 
     missing = missing_packages()
     if missing:

@@ -3,7 +3,7 @@
     python tests/make_digit_images.py            # rewrites tests/digit_images/
     python tests/make_digit_images.py --dev DIR  # a development set: other seeds, MNIST's
                                                  # validation hold-out, the development font
-                                                 # families (digits.fonts); for tuning
+                                                 # families (digits.make.fonts); for tuning
     python tests/make_digit_images.py --dev DIR --seed 20   # another one
 
 Six families, each file named <label>-<family>-<n>.<format>:
@@ -30,12 +30,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
-from digits.data import split_validation
-from digits.fonts import split_fonts
-from digits.synthetic import TEMPLATES, catmull_rom, colours
+from digits.make.data import split_validation
+from digits.make.fonts import split_fonts
+from digits.make.synthetic import TEMPLATES, catmull_rom, colours
 
 # The 14 typefaces that matplotlib ships: this set's printed digits were made in them
-# (before digits.fonts; some of these families are in its training split).
+# (before digits.make.fonts; some of these families are in its training split).
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT_FILES = [
     "DejaVuSans.ttf",
@@ -60,7 +60,7 @@ FORMATS = ["png", "jpg", "webp", "gif", "png", "jpg", "webp", "bmp"]
 
 def mnist_handwriting(split="test"):
     """Real handwriting for the families built on it: MNIST's test images and labels, or
-    for --dev the validation hold-out of its training images (digits.data)."""
+    for --dev the validation hold-out of its training images (digits.make.data)."""
     with np.load(Path(__file__).resolve().parent.parent / "data" / "mnist.npz") as mnist:
         if split == "test":
             return mnist["x_test"], mnist["y_test"]

@@ -11,7 +11,7 @@ numbers    <number>-<family>-<n>.<format>, 2 to 6 digits, leading zeros kept
                dark ink on plain paper
   scanned      the same, scanned: tinted paper, noise, blur and JPEG compression
   photographed the same, small on a 1600x1200 sheet under uneven light
-  printed      typeset in the test split's font families (digits.fonts), some tightly kerned
+  printed      typeset in the test split's font families (digits.make.fonts), some tightly kerned
   strokes      pen strokes through the digit templates of tests/make_digit_images.py
   touching     handwritten, every digit touching or overlapping its neighbours
   lined        handwritten or printed on an underline, a ruled line, or ruled or squared paper
@@ -26,8 +26,8 @@ nondigits  <kind>-<n>.<format>
   blank        empty paper: white, tinted, noisy, ruled
 The test sets use MNIST's test handwriting and the test split's font families; --dev uses
 the validation hold-out's handwriting, the development split's families and other seeds.
-None of them is drawn by digits.lines, which makes the line reader's training lines;
-the pen letters, scribbles and shapes come from digits.synthetic, as some of its are
+None of them is drawn by digits.make.lines, which makes the line reader's training lines;
+the pen letters, scribbles and shapes come from digits.make.synthetic, as some of its are
 (other seeds). Seeded: the same files every run.
 """
 
@@ -41,9 +41,11 @@ from make_digit_images import ink_mask, mnist_handwriting
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
-from digits.synthetic import (
+from digits.make.synthetic import (
     LETTER_TEMPLATES,
     LETTERS,
+    SHAPES,
+    SYMBOLS,
     TEMPLATES,
     WORDS,
     blank,
@@ -199,11 +201,11 @@ def nondigits(folder, rng, split, per_kind=30):
                 else:
                     image = typeset(str(rng.choice(WORDS)), rng, split=split)
             elif kind == "symbols":
-                image = typeset("".join(rng.choice(list("+=*/%#@&?!<>~^$()[]{}:;"), int(rng.integers(1, 4)))), rng, split=split)
+                image = typeset("".join(rng.choice(list(SYMBOLS), int(rng.integers(1, 4)))), rng, split=split)
             elif kind == "scribbles":
                 image = scribble(rng)
             elif kind == "shapes":
-                image = shape(rng, ["star", "cross", "triangle", "square", "arrow", "hash", "spiral"][k % 7])
+                image = shape(rng, SHAPES[k % len(SHAPES)])
             else:
                 image = blank(rng)
             save(image, kind, folder, n, rng)

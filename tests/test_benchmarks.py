@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import run as bench
-from digits.recipes import ENSEMBLE
+from digits.make.networks import ENSEMBLE
 
 
 def test_time_to_target_is_the_first_epoch_that_reaches_it():
@@ -17,7 +17,7 @@ def test_time_to_target_is_the_first_epoch_that_reaches_it():
 
 @pytest.mark.slow
 def test_quick_run_trains_every_model_and_writes_the_table(tmp_path, mnist):
-    from digits.store import load_model
+    from digits.read.models import load_model
 
     output = tmp_path / "RESULTS.md"
     runs = bench.main(["--quick", "--output", str(output), "--save", str(tmp_path / "models")])
@@ -40,7 +40,7 @@ def test_quick_run_trains_every_model_and_writes_the_table(tmp_path, mnist):
     assert runs["accurate"][0]["ensemble_accuracy"] == runs["accurate"][0]["test_accuracy"]
     assert "ensemble of its 1 seed(s)" in report
     # the three different members' ensemble is what evaluate.py makes of the saved models
-    from digits.inference import ensemble_probabilities
+    from digits.read.inference import ensemble_probabilities
 
     members = [load_model(tmp_path / "models" / f"{name}.keras") for name in ENSEMBLE]
     probabilities = ensemble_probabilities(members, mnist["x_test"][:1000])

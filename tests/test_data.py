@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from conftest import SHARED_MNIST, tiny_arrays
 
-from digits import DigitsError, data, idx
+from digits import DigitsError
+from digits.make import data, idx
 
 
 def idx_bytes(array, code=0x08, dtype=">u1"):
@@ -199,17 +200,10 @@ def test_missing_file_without_internet_says_both_ways_to_get_it(tmp_path, monkey
         data.load_mnist(tmp_path / "absent.npz", download=offline)
     message = str(err.value)
     assert "absent.npz is missing" in message
-    assert "git checkout" in message and "python -m digits.idx DIR" in message
+    assert "git checkout" in message and "python -m digits.make.idx DIR" in message
 
 
 # ------------------------------------------------------------------------ for training
-
-
-def test_one_hot():
-    encoded = data.one_hot(np.array([0, 3, 9]))
-    assert encoded.shape == (3, 10) and encoded.dtype == np.float32
-    np.testing.assert_array_equal(encoded.argmax(axis=1), [0, 3, 9])
-    np.testing.assert_array_equal(encoded.sum(axis=1), [1, 1, 1])
 
 
 def test_validation_split_is_fixed_disjoint_and_complete():

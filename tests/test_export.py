@@ -10,10 +10,11 @@ from conftest import ROOT
 
 from digits.cli import export
 from digits import DEFAULT_DETECTOR, DEFAULT_MODEL
-from digits.export import FORMATS, TOLERANCE, export_path, predictor, record_path
-from digits.export import export as export_model
-from digits.inference import predict
-from digits.store import load_model, sha256_of
+from digits.make.export import FORMATS, TOLERANCE, export_path, predictor
+from digits.provenance import export_record_path as record_path, sha256_of
+from digits.make.export import export as export_model
+from digits.read.inference import predict
+from digits.read.models import load_model
 
 # every export of every model, and subprocesses on the light path: minutes in all
 pytestmark = pytest.mark.slow
@@ -49,7 +50,7 @@ def test_every_shipped_model_exports_to_every_format_with_parity(
 
 
 def test_the_line_reader_exports_to_onnx_with_parity(tmp_path, mnist, fonts):
-    from digits.lines import make_lines
+    from digits.make.lines import make_lines
 
     strips = make_lines("test", mnist, 64, processes=1, chunk=64)[0]
     model = load_model(ROOT / "models" / "reader.keras", classes=None, input_shape=None)
@@ -90,9 +91,9 @@ def test_export_py_writes_beside_the_model_with_a_record(cli, tmp_path):
 
 
 def test_an_export_that_does_not_answer_as_keras_does_is_not_written(cli, tmp_path, monkeypatch):
-    import digits.export
+    import digits.make.export
 
-    monkeypatch.setattr(digits.export, "TOLERANCE", -1.0)  # no file can pass
+    monkeypatch.setattr(digits.make.export, "TOLERANCE", -1.0)  # no file can pass
     model = tmp_path / "cnn.keras"
     model.write_bytes((ROOT / "models" / "cnn.keras").read_bytes())
     for fmt in ("onnx", "savedmodel"):
@@ -178,8 +179,8 @@ def test_the_page_answers_on_onnxruntime_where_tensorflow_cannot_be_imported(tmp
     script.write_text(
         "import io, json, sys\n"
         "from PIL import Image, ImageDraw\n"
-        "from digits.reading import open_reader\n"
-        "from digits.web import create_app\n"
+        "from digits.read.reading import open_reader\n"
+        "from digits.read.web import create_app\n"
         "image = Image.new('L', (280, 280), 255)\n"
         "ImageDraw.Draw(image).line([(60, 60), (220, 60), (130, 240)], fill=0, width=18)\n"
         "body = io.BytesIO(); image.save(body, 'PNG')\n"
@@ -195,8 +196,8 @@ def test_the_page_answers_on_onnxruntime_where_tensorflow_cannot_be_imported(tmp
 
 def test_a_stale_onnx_file_is_not_used(tmp_path):
     """auto takes the .onnx file only when it was exported from the very model file."""
-    from digits.onnx_model import OnnxModel
-    from digits.store import open_model
+    from digits.read.onnx_model import OnnxModel
+    from digits.read.models import open_model
 
     for suffix in (".keras", ".onnx", ".onnx.json"):
         source = ROOT / "models" / f"accurate{suffix}"

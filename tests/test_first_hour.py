@@ -12,9 +12,9 @@ from conftest import ROOT
 
 from digits import DEFAULT_MODEL, MODELS, RUNS
 from digits.cli import evaluate, percent, predict, train
-from digits.fonts import missing_packages
+from digits.make.fonts import missing_packages
 from digits.report import is_stale, results_table
-from digits.store import read_record
+from digits.provenance import read_record
 
 IMAGE = ROOT / "tests" / "digit_images" / "3-photos-005.jpg"
 
@@ -130,7 +130,7 @@ def test_every_shipped_evaluation_scored_the_weights_of_the_model_beside_it_but_
 
 
 def test_the_progress_bar_never_counts_past_the_epochs_last_step():
-    from digits.progress import ProgressBar
+    from digits.make.progress import ProgressBar
 
     bar = ProgressBar()
     bar.set_params({"verbose": 1, "epochs": 1, "steps": 6})
@@ -143,7 +143,7 @@ def test_the_progress_bar_never_counts_past_the_epochs_last_step():
 @pytest.mark.parametrize("p, shown", [(0.99996, "99.9%"), (1.0, "100.0%"), (0.5, "50.0%"), (0.00049, "0.0%")])
 def test_a_confidence_is_rounded_down_as_the_page_rounds_it(p, shown):
     assert percent(p) == shown
-    page = (ROOT / "digits" / "static" / "draw.html").read_text()
+    page = (ROOT / "digits" / "read" / "static" / "draw.html").read_text()
     assert "Math.floor(1000 * p) / 10" in page  # the page's own rule, the same
 
 

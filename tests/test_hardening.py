@@ -14,8 +14,9 @@ from PIL import Image
 
 from digits import DigitsError, DigitsWarning
 from digits.cli import predict, train
-from digits.store import read_record, save_model
-from digits.progress import one_run_per_output
+from digits.make.store import save_model
+from digits.provenance import read_record
+from digits.make.progress import one_run_per_output
 
 # Run a script (or, after -m, a module) as if only requirements-infer.txt were installed:
 # these packages are missing.
@@ -58,7 +59,6 @@ def run_without(missing, *argv):
         ["export.py", "--model", "models/cnn.keras"],
         ["visualize.py", "--model", "models/cnn.keras"],
         ["-m", "digits.cli.calibrate", "models/cnn.keras"],
-        ["-m", "digits.cli.detector"],
     ],
 )
 @pytest.mark.slow
@@ -73,7 +73,6 @@ def test_the_light_install_answers_the_full_installs_scripts_in_one_line(argv):
 def test_help_and_a_missing_model_are_answered_without_tensorflow():
     """train.py --help, and export.py refusing a missing file, never import TensorFlow."""
     assert run_without("tensorflow,keras", "train.py", "--help").returncode == 0
-    assert run_without("tensorflow,keras", "-m", "digits.cli.detector", "--help").returncode == 0
     result = run_without("tensorflow,keras", "export.py", "--model", "missing.keras")
     assert result.returncode == 2 and "no model at missing.keras" in result.stderr
 
@@ -108,12 +107,12 @@ def test_a_full_disk_during_training_is_one_line_and_leaves_nothing_behind(tmp_p
 
 def test_predict_holds_no_picture_after_it_is_read(tmp_path, monkeypatch, cli):
     """A folder of any size runs in flat memory: no decoded picture outlives its line."""
-    import digits.images
+    import digits.read.images
 
     for i in range(6):
         Image.new("L", (600, 400), 255).save(tmp_path / f"{i}.png")
     loaded = []  # weak references: they do not keep a picture alive
-    load = digits.images.load_picture
+    load = digits.read.images.load_picture
 
     class Picture(np.ndarray):  # an ndarray that weak references can point to
         pass
@@ -126,7 +125,7 @@ def test_predict_holds_no_picture_after_it_is_read(tmp_path, monkeypatch, cli):
         loaded.append(weakref.ref(grey))
         return grey, scale
 
-    monkeypatch.setattr(digits.images, "load_picture", tracked)
+    monkeypatch.setattr(digits.read.images, "load_picture", tracked)
     status, out, _ = cli(predict.main, "--backend", "keras", str(tmp_path))
     assert status == 0 and out.count("\n") == 6
 
@@ -156,27 +155,27 @@ def test_a_later_run_removes_the_temporary_files_of_a_killed_save(tmp_path):
 
 
 def test_an_image_over_pillows_own_limit_is_called_too_large(tmp_path):
-    from digits.images import load_image
+    from digits.read.images import load_picture
 
     path = tmp_path / "huge.png"
     Image.new("1", (20000, 9000)).save(path)  # 180 megapixels, a few kilobytes
     with pytest.raises(DigitsError, match="too large: over the 40 megapixel limit"):
-        load_image(path)
+        load_picture(path)[0]
 
 
 def test_a_picture_that_may_not_be_read_says_so(tmp_path, monkeypatch):
-    import digits.images
+    import digits.read.images
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(digits.images.Image, "open", denied)
+    monkeypatch.setattr(digits.read.images.Image, "open", denied)
     with pytest.raises(DigitsError, match=r"x.png: cannot be read \(Permission denied\)"):
-        digits.images.load_image(tmp_path / "x.png")
+        digits.read.images.load_picture(tmp_path / "x.png")[0]
 
 
 def test_a_folder_that_cannot_be_read_is_named_in_a_warning(tmp_path, monkeypatch):
-    import digits.images
+    import digits.read.images
 
     (tmp_path / "a.png").write_bytes(b"")
     real_walk = os.walk
@@ -185,10 +184,10 @@ def test_a_folder_that_cannot_be_read_is_named_in_a_warning(tmp_path, monkeypatc
         onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
         yield from real_walk(top)
 
-    monkeypatch.setattr(digits.images.os, "walk", walk)
+    monkeypatch.setattr(digits.read.images.os, "walk", walk)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        files = digits.images.image_files([tmp_path])
+        files = digits.read.images.image_files([tmp_path])
     assert files == [tmp_path / "a.png"]
     (warning,) = [w for w in caught if issubclass(w.category, DigitsWarning)]
     assert "locked: cannot read this folder (Permission denied)" in str(warning.message)
@@ -206,7 +205,7 @@ def test_export_refuses_a_model_that_is_not_one_of_ours(tmp_path, cli):
 
 
 def test_the_record_has_a_checksum_of_the_weights_that_identical_saves_share(tmp_path):
-    from digits.store import load_model
+    from digits.read.models import load_model
 
     model = load_model(ROOT / "models" / "cnn.keras")
     save_model(model, {}, tmp_path / "a.keras")

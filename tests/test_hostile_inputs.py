@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digits.cli import evaluate, train, visualize
-from digits import DigitsError, data, idx
+from digits import DigitsError
+from digits.make import data, idx
 from digits.backend import keras
 
 SHIPPED_MODEL = ROOT / "models" / "cnn.keras"

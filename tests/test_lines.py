@@ -1,23 +1,12 @@
-"""The line reader's view of a picture (digits.lines) and the fonts it is drawn in (digits.fonts)."""
+"""The line reader's view of a picture (digits.read.strip), the lines made to train it
+(digits.make.lines) and the fonts they are drawn in (digits.make.fonts)."""
 
 import numpy as np
 import pytest
 
-from digits.fonts import SPLITS, families, split_of
-from digits.lines import (
-    BLANK,
-    CLASSES,
-    FRAMES,
-    HEIGHT,
-    MAX_LABEL,
-    OTHER,
-    ROWS,
-    WIDTH,
-    decode,
-    line_input,
-    make_lines,
-    text_of,
-)
+from digits.make.fonts import SPLITS, families, split_of
+from digits.make.lines import MAX_LABEL, make_lines
+from digits.read.strip import BLANK, CLASSES, FRAMES, HEIGHT, OTHER, ROWS, WIDTH, decode, line_input
 
 
 def test_every_family_is_in_exactly_one_split_and_each_split_has_many(fonts):
@@ -62,8 +51,9 @@ def test_decoding_joins_repeats_and_drops_blanks():
     # 1 1 (one symbol over two frames), blank, 1 again (a second 0), then something else
     frames = one_hot_frames({3: 1, 4: 1, 6: 1, 10: OTHER})
     symbols = decode(frames)
-    assert [(cls, first, last) for cls, first, last, _ in symbols] == [(1, 3, 4), (1, 6, 6), (OTHER, 10, 10)]
-    assert text_of(symbols) == "00?"
+    assert [(s.cls, s.first, s.last) for s in symbols] == [(1, 3, 4), (1, 6, 6), (OTHER, 10, 10)]
+    assert [s.is_digit for s in symbols] == [True, True, False]
+    assert [s.confidence for s in symbols] == [1.0, 1.0, 1.0]
 
 
 @pytest.fixture(scope="module")

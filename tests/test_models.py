@@ -3,26 +3,47 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digits import DigitsError
-from digits.lines import CLASSES, FRAMES, HEIGHT, WIDTH
-from digits.models import MLP_DROPOUT, RandomAffine, augmentation, build_model
-from digits.recipes import CLASSIFIERS, ENSEMBLE, MODEL_NAMES, RECIPES
+from digits import HOME
+from digits.make.calibration import with_temperature
+from digits.make.layers import MLP_DROPOUT, RandomAffine, augmentation, build
+from digits.make.networks import ENSEMBLE, NETWORKS
+from digits.provenance import read_record
+from digits.read.models import load_model
 
 RANDOM_LAYERS = ("RandomAffine", "RandomRotation", "RandomZoom", "RandomTranslation")
-MODELS = {name: build_model(name) for name in ("mlp", "cnn")}  # built once for the property test
+MODELS = {name: build(NETWORKS[name]) for name in ("mlp", "cnn")}  # built once for the property test
 
 
-@pytest.mark.parametrize("name", CLASSIFIERS)
-def test_models_take_raw_images_and_give_ten_probabilities(name):
-    model = build_model(name)
-    assert model.input_shape == (None, 28, 28)
-    assert model.output_shape == (None, 10)
-    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
-    probabilities = model.predict(images, verbose=0)  # uint8, as MNIST stores it
-    assert probabilities.shape == (5, 10)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-    # uint8 or float pixel values 0-255 are the same input
+def build_model(name):
+    return build(NETWORKS[name])
+
+
+@pytest.mark.parametrize("network", NETWORKS.values(), ids=NETWORKS)
+def test_each_network_takes_and_gives_what_its_description_says(network):
+    """Raw pixel values 0-255 (uint8 or float: the same input) in, probabilities out."""
+    model = build(network)
+    assert model.name == network.name
+    assert model.input_shape == (None, *network.input_shape)
+    assert model.output_shape == (None, *network.output_shape)
+    images = np.random.default_rng(0).integers(0, 256, (5, *network.input_shape), dtype=np.uint8)
+    probabilities = model.predict(images, verbose=0)
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(model.predict(images.astype(np.float32), verbose=0), probabilities)
+    assert not {type(layer).__name__ for layer in model.layers} & set(RANDOM_LAYERS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("network", NETWORKS.values(), ids=NETWORKS)
+def test_each_shipped_model_is_what_its_description_builds(network):
+    """The shipped weights fit the builder's layers (with their calibrated temperature) and
+    answer the same through them."""
+    path = HOME / "models" / f"{network.name}.keras"
+    shipped = load_model(path, network.output_shape, network.input_shape)
+    calibration = read_record(path).get("calibration")
+    built = build(network) if calibration is None else with_temperature(build(network), calibration["temperature"])
+    built.set_weights(shipped.get_weights())
+    images = np.random.default_rng(1).integers(0, 256, (4, *network.input_shape), dtype=np.uint8)
+    np.testing.assert_allclose(built.predict(images, verbose=0), shipped.predict(images, verbose=0), atol=1e-6)
 
 
 @pytest.mark.parametrize("name, shape", [("mlp", (784,)), ("cnn", (28, 28, 1)), ("accurate", (28, 28, 1))])
@@ -51,31 +72,11 @@ def test_first_layers_give_unit_range_float32_for_any_image(n, draw):
         assert np.all((x >= 0) & (x <= 1))
 
 
-def test_the_reader_takes_a_strip_and_gives_each_frame_its_probabilities():
-    model = build_model("reader")
-    assert model.input_shape == (None, HEIGHT, WIDTH)
-    assert model.output_shape == (None, FRAMES, CLASSES)
-    strips = np.random.default_rng(0).integers(0, 256, (3, HEIGHT, WIDTH), dtype=np.uint8)
-    frames = model.predict(strips, verbose=0)
-    np.testing.assert_allclose(frames.sum(axis=-1), 1.0, rtol=1e-5)
-
-
 def test_mlp_is_dense_relu_layers_with_dropout():
     layers = build_model("mlp").layers
     kinds = [type(layer).__name__ for layer in layers]
     assert kinds == ["Rescaling", "Flatten", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
     assert [layer.rate for layer in layers if type(layer).__name__ == "Dropout"] == [MLP_DROPOUT] * 2
-
-
-def test_no_recipe_trains_in_bfloat16_unless_asked():
-    """The same command gives the same model on every CPU (bfloat16 units or not)."""
-    assert not any(recipe.mixed_precision for recipe in RECIPES.values())
-
-
-@pytest.mark.parametrize("name", MODEL_NAMES)
-def test_models_hold_inference_layers_only(name):
-    kinds = {type(layer).__name__ for layer in build_model(name).layers}
-    assert not kinds & set(RANDOM_LAYERS)
 
 
 def test_augmentation_moves_digits_only_in_training():
@@ -114,17 +115,6 @@ def test_random_affine_moves_each_image_its_own_way_within_its_limits(mnist):
     assert 0.8 < ratio.min() < 0.97 and 1.03 < ratio.max() < 1.23
 
 
-def test_the_fast_cnn_alone_learns_from_the_digits_as_they_are():
-    augmented = {name for name, recipe in RECIPES.items() if recipe.augment}
-    assert augmented == {"mlp", *ENSEMBLE} and "accurate" in ENSEMBLE
-
-
-def test_every_model_has_a_recipe():
-    assert set(MODEL_NAMES) == set(RECIPES) == {"mlp", "cnn", *ENSEMBLE, "reader"}
-    assert set(CLASSIFIERS) == set(MODEL_NAMES) - {"reader"}
-    assert ENSEMBLE == ("accurate", "accurate-k3", "accurate-k7")
-
-
 def test_ensemble_members_differ_in_their_first_convolution_only():
     built = [build_model(name) for name in ENSEMBLE]
     assert [model.name for model in built] == list(ENSEMBLE)
@@ -133,12 +123,4 @@ def test_ensemble_members_differ_in_their_first_convolution_only():
     assert layers[0] == layers[1] == layers[2]
     later = [[w.shape for w in model.weights[1:]] for model in built]
     assert later[0] == later[1] == later[2]
-    assert all(RECIPES[name] == RECIPES["accurate"] for name in ENSEMBLE)
-
-
-def test_unknown_model_name_lists_the_choices():
-    with pytest.raises(
-        DigitsError,
-        match="unknown model 'resnet'; choose one of: mlp, cnn, accurate, accurate-k3, accurate-k7, reader",
-    ):
-        build_model("resnet")
+    assert len({NETWORKS[name].recipe for name in ENSEMBLE}) == 1

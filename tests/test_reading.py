@@ -10,14 +10,14 @@ from conftest import ROOT
 from benchmarks.reading import TARGETS, scores
 from digits.cli import predict
 from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER
-from digits.calibration import fit_temperature, softmax, split_head, with_temperature
-from digits.images import load_image, load_picture, locate_ink, normalize_digit
-from digits.inference import predict as probabilities_of
-from digits.lines import line_input
+from digits.make.calibration import fit_temperature, softmax, split_head, with_temperature
+from digits.read.images import load_picture, locate_ink, normalize_digit
+from digits.read.inference import predict as probabilities_of
+from digits.make.lines import line_input
 from digits.metrics import expected_calibration_error
-from digits.reading import SHIFTS, Reader, _narrow, open_reader, read_line
-from digits.store import read_record
-from digits.synthetic import TEMPLATES, pen_written
+from digits.read.reading import SHIFTS, Reader, _narrow, open_reader, read_line
+from digits.provenance import read_record
+from digits.make.synthetic import TEMPLATES, pen_written
 
 TESTS = Path(__file__).resolve().parent
 
@@ -135,7 +135,7 @@ def test_boxes_are_in_the_pictures_own_pixels(reader, tmp_path):
     from PIL import Image
 
     path = NUMBER
-    small = load_image(path)
+    small = load_picture(path)[0]
     big = Image.open(path).convert("L").resize((small.shape[1] * 5, small.shape[0] * 5))
     big_path = tmp_path / "big.png"
     big.save(big_path)
@@ -151,7 +151,7 @@ def test_boxes_are_in_the_pictures_own_pixels(reader, tmp_path):
 def test_a_letter_among_digits_makes_it_not_a_number(reader, mnist, fonts):
     from PIL import Image, ImageDraw, ImageFont
 
-    from digits.fonts import split_fonts
+    from digits.make.fonts import split_fonts
 
     font = ImageFont.truetype(split_fonts("test")[0], 60)
     image = Image.new("L", (300, 100), 255)
@@ -167,7 +167,7 @@ def test_a_blank_page_is_not_a_digit(reader):
 
 
 def test_what_the_model_is_unsure_of_is_not_a_digit(reader):
-    image = load_image(sorted((TESTS / "digit_images").glob("7-strokes-*"))[0])
+    image = load_picture(sorted((TESTS / "digit_images").glob("7-strokes-*"))[0])[0]
     sure = read(reader, image)
     assert sure["digit"] == 7
     unsure = read(reader, image, min_confidence=1.01)
@@ -177,7 +177,7 @@ def test_what_the_model_is_unsure_of_is_not_a_digit(reader):
 
 def test_the_shipped_detector_and_its_threshold(detector):
     record = read_record(ROOT / DEFAULT_DETECTOR)
-    assert detector[1] == record["threshold"]
+    assert detector.threshold == record["threshold"]
     assert record["held_out_digits_refused"] <= 0.01
     assert record["held_out_nondigits_refused"] >= 0.9
 
@@ -258,7 +258,7 @@ def test_min_confidence_overrides_the_threshold(cli):
 
 
 def test_synthetic_training_pictures_are_model_inputs(fonts):
-    from digits.detector import synthetic_digits, synthetic_nondigits
+    from digits.make.detector import synthetic_digits, synthetic_nondigits
 
     rng = np.random.default_rng(0)
     digits = synthetic_digits(rng, 3)
@@ -280,12 +280,14 @@ class Scores:
 
 
 def test_the_threshold_refuses_at_most_one_percent_of_held_out_digits():
-    from digits.detector import choose_threshold
+    from digits.make.detector import choose_threshold
 
     digits = np.zeros((1000, 28, 28), dtype=np.float32)
     digits[:, 0, 0] = np.linspace(0, 255 * 0.9, 1000)  # a few digits look odd to it
     others = np.full((100, 28, 28), 255 * 0.95, dtype=np.float32)
-    chosen = choose_threshold(Scores(), {"digits": digits, "nondigits": others})
+    x = np.concatenate([digits, others])
+    y = np.concatenate([np.zeros(len(digits), int), np.ones(len(others), int)])
+    chosen = choose_threshold(Scores(), (x, y))
     assert chosen["held_out_digits_refused"] <= 0.01
     assert chosen["held_out_nondigits_refused"] == 1.0
     assert 0.5 <= chosen["threshold"] < 0.95

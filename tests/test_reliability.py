@@ -12,12 +12,13 @@ import pytest
 from conftest import ROOT
 
 from digits.cli import train
-from digits import DigitsError, training
+from digits import DigitsError
+from digits.make import training
 from digits.backend import keras
-from digits.recipes import Recipe
-from digits.store import load_model
-from digits.progress import one_run_per_output, progress_folder, read_history, resumable_run
-from digits.training import train as train_model
+from digits.make.networks import Recipe
+from digits.read.models import load_model
+from digits.make.progress import one_run_per_output, progress_folder, read_history, resumable_run
+from digits.make.training import train as train_model
 
 SHORT_RECIPE = Recipe(epochs=2, batch_size=128, learning_rate=1e-3)
 SHORT = {"limit": 3000, "validation_size": 500}

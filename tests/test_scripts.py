@@ -15,7 +15,8 @@ from conftest import ROOT
 from digits.backend import keras
 from digits.cli import evaluate, train, visualize
 from digits.report import is_stale
-from digits.store import load_model, read_record
+from digits.provenance import read_record
+from digits.read.models import load_model
 
 # ------------------------------------------------------------------------------ errors
 
@@ -161,7 +162,7 @@ def current_report(name):
 # for the mlp), not only for the weights that shipped.
 @pytest.mark.parametrize("name, floor", [("mlp", 0.988), ("cnn", 0.990), ("accurate", 0.995)])
 def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, floor):
-    from digits.inference import predict
+    from digits.read.inference import predict
 
     model = load_model(ROOT / "models" / f"{name}.keras")
     accuracy = np.mean(predict(model, mnist["x_test"]).argmax(axis=1) == mnist["y_test"])
@@ -173,8 +174,8 @@ def test_shipped_models_meet_their_floors_and_match_their_reports(mnist, name, f
 
 @pytest.mark.slow
 def test_shipped_ensemble_matches_its_report(mnist):
-    from digits.inference import ensemble_probabilities
-    from digits.recipes import ENSEMBLE
+    from digits.read.inference import ensemble_probabilities
+    from digits.make.networks import ENSEMBLE
 
     report = json.loads((ROOT / "models" / "ensemble.evaluation.json").read_text())
     # the three different members, each the seed-0 model of its recipe
@@ -195,7 +196,7 @@ def test_shipped_ensemble_matches_its_report(mnist):
 @pytest.mark.slow
 def test_default_mlp_trained_on_full_mnist_reaches_98_8_percent(cli, tmp_path, mnist):
     """The honest test: `python train.py` as shipped, then the test set, once."""
-    from digits.inference import predict
+    from digits.read.inference import predict
 
     model_path = tmp_path / "mlp.keras"
     status, _, _ = cli(train.main, "--output", str(model_path))
@@ -264,7 +265,7 @@ def test_shipped_models_need_nothing_but_keras(name, mnist):
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     assert measured["input"] == "uint8"
     # what evaluate.py computes for this file, and what it printed when the model shipped
-    from digits.inference import ensemble_probabilities
+    from digits.read.inference import ensemble_probabilities
 
     model = load_model(ROOT / "models" / f"{name}.keras")
     probabilities = ensemble_probabilities([model], mnist["x_test"])

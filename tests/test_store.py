@@ -5,8 +5,9 @@ import pytest
 
 from digits import DigitsError
 from digits.backend import keras
-from digits.models import build_model
-from digits.store import load_model
+from digits.make.layers import build
+from digits.make.networks import NETWORKS
+from digits.read.models import load_model
 
 
 # ---------------------------------------------------------------------- loading models
@@ -15,7 +16,7 @@ from digits.store import load_model
 @pytest.fixture(scope="module")
 def saved_mlp(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "mlp.keras"
-    build_model("mlp").save(path)
+    build(NETWORKS["mlp"]).save(path)
     return path
 
 
@@ -70,9 +71,10 @@ def test_a_model_for_another_task_is_refused(tmp_path):
 def test_save_model_writes_the_model_and_its_record_with_checksums(tmp_path):
     import json
 
-    from digits.store import save_model, sha256_of
+    from digits.make.store import save_model
+    from digits.provenance import sha256_of
 
-    model = build_model("cnn")
+    model = build(NETWORKS["cnn"])
     written = save_model(model, {"model": "cnn", "seed": 4}, tmp_path / "m.keras", h5_copy=True)
     assert [p.name for p in written] == ["m.keras", "m.h5"]
     record = json.loads((tmp_path / "m.json").read_text())
@@ -86,11 +88,12 @@ def test_save_model_writes_the_model_and_its_record_with_checksums(tmp_path):
 
 
 def test_a_model_resaved_with_plain_keras_loads_with_a_warning(tmp_path):
-    from digits.store import RecordMismatch, save_model
+    from digits.make.store import save_model
+    from digits.provenance import RecordMismatch
 
     path = tmp_path / "m.keras"
-    save_model(build_model("mlp"), {"model": "mlp"}, path)
-    build_model("mlp").save(path)  # a perfectly good model, but another file
+    save_model(build(NETWORKS["mlp"]), {"model": "mlp"}, path)
+    build(NETWORKS["mlp"]).save(path)  # a perfectly good model, but another file
     with pytest.warns(RecordMismatch, match="m.json describes another file than .*m.keras"):
         model = load_model(path)
     assert model.output_shape == (None, 10)

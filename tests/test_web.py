@@ -26,8 +26,8 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER  # noqa: E402
-from digits.reading import Reader, open_reader  # noqa: E402
-from digits.web import MAX_BODY, create_app  # noqa: E402
+from digits.read.reading import Reader, open_reader  # noqa: E402
+from digits.read.web import MAX_BODY, create_app  # noqa: E402
 from conftest import needs_system_package  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,9 +164,9 @@ def test_an_image_too_large_to_decode_is_refused_unread(app):
 
 
 def test_large_images_wait_their_turn_or_get_503(monkeypatch):
-    import digits.web
+    import digits.read.web
 
-    monkeypatch.setattr(digits.web, "LARGE_WAIT", 0.1)
+    monkeypatch.setattr(digits.read.web, "LARGE_WAIT", 0.1)
     turn = threading.BoundedSemaphore(1)
     app = create_app(shipped_reader(detector=False), large_image_turn=turn)
     large = png_of(SEVEN, size=1600)  # 2.56 megapixels

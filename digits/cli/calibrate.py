@@ -7,7 +7,7 @@ the flags are read, so --help and the light install's one-line error come at onc
 """
 
 from digits.cli import ArgumentParser, run
-from digits.data import DEFAULT_PATH
+from digits.make.data import DEFAULT_PATH
 
 
 def main(argv=None):
@@ -19,18 +19,20 @@ def main(argv=None):
     parser.add_argument("models", nargs="+", metavar="MODEL", help=".keras or .h5 models")
     parser.add_argument("--data", default=None, help="MNIST .npz file (default: data/mnist.npz)")
     args = parser.parse_args(argv)
-    from digits.calibration import calibrate
-    from digits.data import load_mnist, split_validation
-    from digits.store import load_model, read_record, save_model
+    from digits.make.calibration import calibrate
+    from digits.make.data import VALIDATION_SIZE, load_mnist
+    from digits.make.store import save_model
+    from digits.make.training import digit_sets
+    from digits.provenance import read_record
+    from digits.read.models import load_model
 
     arrays = load_mnist(args.data or DEFAULT_PATH)
     for path in args.models:
         model, record = load_model(path), read_record(path) or {}
         config = record.get("config") or {}
-        limit, size = config.get("limit"), config.get("validation_images", 5000)
-        x, y = arrays["x_train"][:limit], arrays["y_train"][:limit]
-        _, (x_val, y_val) = split_validation(x, y, size)  # the images train.py held out
-        model, summary = calibrate(model, x_val, y_val)
+        size = config.get("validation_images", VALIDATION_SIZE)
+        _, val = digit_sets(arrays, size, config.get("limit"), None)  # what train.py held out
+        model, summary = calibrate(model, *val)
         save_model(model, {**record, "calibration": summary}, path)
         print(
             f"{path}: temperature {summary['temperature']:.3f}, validation ECE "

@@ -75,12 +75,13 @@ def beside(path, report):
 
 def main(argv=None):
     args = parse_args(argv)
-    from digits.data import DEFAULT_PATH, load_mnist
-    from digits.calibration import split_head, with_temperature
+    from digits.make.data import DEFAULT_PATH, load_mnist
+    from digits.make.calibration import split_head, with_temperature
     from digits.files import write_json
-    from digits.inference import ensemble_probabilities, images_per_second
+    from digits.read.inference import ensemble_probabilities, images_per_second
     from digits.metrics import expected_calibration_error, score
-    from digits.store import load_model, weights_sha256
+    from digits.provenance import weights_sha256
+    from digits.read.models import load_model
 
     paths = [Path(p) for p in args.model]
     if args.output:

@@ -11,16 +11,12 @@ probability within 1e-4) before it is put in place, and <file>.json beside it re
 model it came from, the command, the library versions and that check.
 """
 
-import shlex
 import sys
 
 from digits import DEFAULT_MODEL
 from digits.cli import ArgumentParser, run
-from digits.export import FORMATS
-
-PARITY_LINES = 2000  # the line reader's export is checked on this many test lines
-# (input, output) of what may be exported: the digit models, the detector, the line reader
-EXPORTABLE = (((28, 28), 10), ((28, 28), 2), ((32, 192), (48, 12)))
+from digits.make.export import FORMATS
+from digits.make.networks import NETWORKS
 
 
 def parse_args(argv):
@@ -42,12 +38,13 @@ def main(argv=None):
     from pathlib import Path
 
     from digits import DigitsError
-    from digits.data import DEFAULT_PATH, load_mnist
-    from digits.export import export, export_path, record_path
     from digits.files import write_json
-    from digits.lines import make_lines
-    from digits.shapes import INPUT_SHAPE, fits
-    from digits.store import load_model, sha256_of
+    from digits.make.data import DEFAULT_PATH, load_mnist
+    from digits.make.export import export, export_path
+    from digits.make.training import TASKS
+    from digits.provenance import command_line, export_record_path, library_versions, sha256_of
+    from digits.read.models import load_model
+    from digits.read.shapes import fits
 
     output = Path(args.output) if args.output else export_path(args.model, args.format)
     if output.suffix != FORMATS[args.format][1]:
@@ -58,23 +55,21 @@ def main(argv=None):
     # it imports Keras, so a wrong path is answered at once)
     model = load_model(args.model, classes=None, input_shape=None)
     takes, gives = model.input_shape[1:], model.output_shape[1:]
-    if not any(fits(takes, gives, *kind) for kind in EXPORTABLE):
+    network = next(
+        (n for n in NETWORKS.values() if n.exportable and fits(takes, gives, n.input_shape, n.output_shape)),
+        None,
+    )
+    if network is None:
         raise DigitsError(
             f"{args.model} takes {takes} and gives {gives}: not a digit model (28x28 in, 10 "
             f"out), the detector (2 out) or the line reader; nothing was exported"
         )
-    from digits.training import library_versions
-
-    arrays = load_mnist(args.data or DEFAULT_PATH)
-    if tuple(model.input_shape[1:]) == INPUT_SHAPE:
-        images = arrays["x_test"]
-    else:  # the line reader: lines of the test split (digits.lines)
-        images = make_lines("test", arrays, PARITY_LINES)[0]
+    images = TASKS[network.task].test_inputs(load_mnist(args.data or DEFAULT_PATH))
     check = export(model, args.format, output, images)
     write_json(
-        record_path(output),
+        export_record_path(output),
         {
-            "command": shlex.join(["python", "export.py", *argv]),
+            "command": command_line("export.py", argv),
             "format": args.format,
             "source": str(args.model),
             "source_sha256": sha256_of(args.model),

@@ -5,8 +5,8 @@
     python predict.py --show-input seen.png a.png  # also save what the model saw
 
 Each image (PNG, JPEG, BMP, GIF or WebP; any size; grey, colour or transparent) is read
-by digits.reading: its ink is read as a line by the line reader, digits left to right;
-a single digit is prepared the way MNIST's digits were (digits.images: ink made white on
+by digits.read.reading: its ink is read as a line by the line reader, digits left to right;
+a single digit is prepared the way MNIST's digits were (digits.read.images: ink made white on
 black, cropped, its longest side scaled to 20 pixels, centred by its centre of mass in a
 28x28 frame) and classified. --json boxes are in the picture's own pixels.
 Prints the digit, the model's confidence and its top three guesses; for several digits,
@@ -21,10 +21,11 @@ import sys
 
 import numpy as np
 
-from digits import DigitsError
-from digits.cli import ArgumentParser, percent, run
-from digits.images import image_files, load_picture
-from digits.reading import add_reader_arguments, open_reader
+from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER, DigitsError
+from digits.cli import ArgumentParser, percent, probability, run
+from digits.read.images import image_files, load_picture
+from digits.read.models import BACKENDS
+from digits.read.reading import MIN_CONFIDENCE, open_reader
 
 SHOWN = 30  # the most pictures --show-input draws (the first ones)
 
@@ -42,40 +43,61 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def describe(path, answer):
-    """One line of text for a read picture."""
-    digits = answer["digits"]
-    if answer["number"] is None:
+def describe(path, reading):
+    """One line of text for a Reading."""
+    digits = reading.digits
+    if reading.number is None:
         if not digits:
-            return f"{path}: not a digit ({answer['reason']})"
+            return f"{path}: not a digit ({reading.reason})"
         if len(digits) == 1:
-            return f"{path}: {digits[0]['reason']}"
-        which = next(i for i, d in enumerate(digits) if d["digit"] is None)
-        return f"{path}: not a number: piece {which + 1} of {len(digits)} is {digits[which]['reason']}"
+            return f"{path}: {digits[0].reason}"
+        which = next(i for i, d in enumerate(digits) if d.digit is None)
+        return f"{path}: not a number: piece {which + 1} of {len(digits)} is {digits[which].reason}"
     if len(digits) == 1:
-        p = np.array(answer["probabilities"])
+        p = np.asarray(digits[0].probabilities, dtype=np.float64)
         top = np.argsort(-p)[:3]
         guesses = ", ".join(f"{d} {percent(p[d])}" for d in top)
-        return f"{path}: {answer['digit']} ({percent(answer['confidence'])})   top 3: {guesses}"
-    lowest = min(d["confidence"] for d in digits)
-    return f"{path}: {answer['number']} (lowest digit confidence {percent(lowest)})"
+        return f"{path}: {digits[0].digit} ({percent(digits[0].confidence)})   top 3: {guesses}"
+    lowest = min(d.confidence for d in digits)
+    return f"{path}: {reading.number} (lowest digit confidence {percent(lowest)})"
 
 
-def as_json(path, answer):
-    """The answer as one JSON object: numbers rounded, the 28x28 inputs left out."""
-    out = {"path": str(path), "number": answer["number"]}
-    if "reason" in answer:
-        out["reason"] = answer["reason"]
-    out["digits"] = [
-        {k: v for k, v in d.items() if k != "input"}
-        | {"probabilities": [round(p, 6) for p in d["probabilities"]]}
-        for d in answer["digits"]
-    ]
-    if len(answer["digits"]) == 1:
-        out["digit"] = answer["digit"]
-        out["confidence"] = answer["confidence"]
-        out["probabilities"] = [round(p, 6) for p in answer["probabilities"]]
-    return json.dumps(out)
+def as_json(path, reading):
+    """The Reading as one JSON object, its path first, the 28x28 inputs left out."""
+    return json.dumps({"path": str(path), **reading.to_json(inputs=False)})
+
+
+def add_reader_arguments(parser):
+    """The flags of the scripts that read people's pictures (predict.py, serve.py): which
+    model, what runs it, and how "not a digit" is decided."""
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="the .keras, .h5 or exported .onnx model to use"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="what runs the models: onnx (onnxruntime and the exported .onnx files, no "
+        "TensorFlow: fast to start), keras, or auto: onnx when a model's .onnx file is there "
+        "and up to date, else keras",
+    )
+    parser.add_argument(
+        "--reader",
+        default=DEFAULT_READER,
+        help="the line reader that reads numbers and refuses letters (python train.py --model reader)",
+    )
+    parser.add_argument(
+        "--detector",
+        default=DEFAULT_DETECTOR,
+        help="the not-a-digit detector (python train.py --model detector); 'none' to do without",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=probability,
+        default=MIN_CONFIDENCE,
+        help="a digit the model is less sure of is answered 'not a digit' (chosen on the "
+        "validation hold-out and generated non-digits: python -m benchmarks.reading --choose)",
+    )
 
 
 def main(argv=None):
@@ -96,14 +118,14 @@ def main(argv=None):
             if not path.is_file():
                 raise DigitsError(f"{path}: no such file")
             original, scale = load_picture(path)
-            answer = reader.read(original, str(path), scale).to_json()
+            reading = reader.read(original, str(path), scale)
         except DigitsError as err:
             print(f"error: {err}", file=sys.stderr)
             failures += 1
             continue
-        print(as_json(path, answer) if args.json else describe(path, answer))
+        print(as_json(path, reading) if args.json else describe(path, reading))
         if args.show_input and len(shown) < SHOWN:  # held only for the picture, and few
-            shown.append((path, original, answer))
+            shown.append((path, original, reading))
 
     if args.show_input and shown:
         model_inputs(shown, args.show_input)

@@ -9,7 +9,7 @@ Serves one page (a canvas to write on with mouse or finger, a button to send a p
 image file; the picture with a box on each digit read, the number, each digit's
 confidence, the probabilities of the digit pointed at, the 28x28 images the model saw)
 and one endpoint, POST /predict, which takes an image and answers in JSON, read exactly
-as predict.py reads it (digits.reading; the endpoint's details are in digits.web). The
+as predict.py reads it (digits.read.reading; the endpoint's details are in digits.read.web). The
 models run on onnxruntime when their exported .onnx files are there (see --backend).
 Stop it with Ctrl-C.
 
@@ -37,9 +37,10 @@ from gunicorn.workers.ggevent import GeventWorker
 
 from digits import DigitsError
 from digits.cli import ArgumentParser, positive_int, run
-from digits.onnx_model import OnnxModel
-from digits.reading import add_reader_arguments, open_reader
-from digits.web import create_app
+from digits.read.onnx_model import OnnxModel
+from digits.cli.predict import add_reader_arguments
+from digits.read.reading import open_reader
+from digits.read.web import create_app
 
 CONNECTIONS = 10_000  # open connections per server process, idle and half-sent ones included
 

@@ -4,7 +4,7 @@
     python train.py --model cnn        # the fast convolutional network: one pass, seconds
     python train.py --model accurate   # the most accurate one: about 15 minutes on 2 cores
     python train.py --model accurate-k3   # (and accurate-k7) its partners in the ensemble
-    python train.py --model reader     # the line reader (digits.lines): about 30 minutes
+    python train.py --model reader     # the line reader (digits.make.lines): about 30 minutes
 
 Trains on 55,000 of the 60,000 training images and watches the other 5,000 (a fixed,
 seeded hold-out) to keep the weights of the best epoch. The test images are not used.
@@ -22,26 +22,25 @@ A second run on the same output while one is running is refused.
 """
 
 import os
-import shlex
 import shutil
 import signal
 import sys
 
 from digits import MODELS, RUNS
 from digits.cli import ArgumentParser, positive_float, positive_int, run, seed
-from digits.data import VALIDATION_SIZE
-from digits.recipes import MODEL_NAMES, RECIPES, with_overrides
-
+from digits.make.data import VALIDATION_SIZE
+from digits.make.networks import NETWORKS, with_overrides
+from digits.provenance import command_line
 
 
 def recipe_defaults(key):
     """'mlp 10, cnn 3, ...': each model's default `key`, for the help text."""
-    return ", ".join(f"{name} {getattr(recipe, key):g}" for name, recipe in RECIPES.items())
+    return ", ".join(f"{name} {getattr(network.recipe, key):g}" for name, network in NETWORKS.items())
 
 
 def parse_args(argv):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", choices=MODEL_NAMES, default="mlp", help="which network")
+    parser.add_argument("--model", choices=NETWORKS, default="mlp", help="which network")
     parser.add_argument(
         "--epochs",
         type=positive_int,
@@ -116,9 +115,9 @@ def default_validation_size(limit):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    from digits.data import DEFAULT_PATH, load_mnist
-    from digits.store import check_output_path
-    from digits.progress import one_run_per_output
+    from digits.make.data import DEFAULT_PATH, load_mnist
+    from digits.make.store import check_output_path
+    from digits.make.progress import one_run_per_output
 
     output = args.output or default_output(args)
     check_output_path(output)
@@ -130,7 +129,7 @@ def main(argv=None):
 def default_output(args):
     """models/<name>.keras for the recipe's own run; runs/<name>-<what differs>.keras for
     any other, so that a smoke run or an experiment never replaces a shipped model."""
-    recipe = RECIPES[args.model]
+    recipe = NETWORKS[args.model].recipe
     changed = [
         f"{flag}{value:g}"
         for flag, value, default in (
@@ -150,12 +149,13 @@ def default_output(args):
 
 
 def train_and_save(args, argv, arrays, output):
-    from digits.store import save_model
-    from digits.progress import lock_path, progress_folder
-    from digits.training import train
+    from digits.make.store import save_model
+    from digits.make.progress import lock_path, progress_folder
+    from digits.make.training import train
 
+    network = NETWORKS[args.model]
     recipe = with_overrides(
-        RECIPES[args.model],
+        network.recipe,
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
@@ -165,7 +165,7 @@ def train_and_save(args, argv, arrays, output):
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         model, record = train(
-            args.model,
+            network,
             arrays,
             recipe,
             args.seed,
@@ -197,7 +197,7 @@ def train_and_save(args, argv, arrays, output):
         sys.stdout.flush()
         lock_path(output).unlink(missing_ok=True)
         os._exit(2)
-    record = {"command": shlex.join(["python", "train.py", *argv]), **record}
+    record = {"command": command_line("train.py", argv), **record}
     written = save_model(model, record, output, h5_copy=args.h5)
     shutil.rmtree(progress, ignore_errors=True)
     resumed = (

@@ -44,10 +44,11 @@ def pick_examples(y_true, y_pred, confidence, count, seed=0):
 def main(argv=None):
     args = parse_args(argv)
     from digits import plots
-    from digits.data import DEFAULT_PATH, load_mnist
-    from digits.inference import predict
+    from digits.make.data import DEFAULT_PATH, load_mnist
+    from digits.read.inference import predict
     from digits.metrics import confusion_matrix
-    from digits.store import load_model, read_record, record_path
+    from digits.provenance import read_record, record_path
+    from digits.read.models import load_model
 
     model_path = Path(args.model)
     model = load_model(model_path)

@@ -1,7 +1,7 @@
 """A line of ink as the reader sees it, and lines made by code to train and test it.
 
-The reader (digits.models.reader) reads a whole line of ink at once: the picture's ink
-(digits.images.find_ink), cropped to it and scaled to 28 rows inside a 32 x 192 strip
+The reader (digits.make.layers.reader) reads a whole line of ink at once: the picture's ink
+(digits.read.images.find_ink), cropped to it and scaled to 28 rows inside a 32 x 192 strip
 (line_input), one column of probabilities every 4 pixels: blank, the ten digits, or
 "something else" (a letter, a symbol, a doodle). It is trained with CTC, so it needs no
 cut between digits: touching and overlapping digits read as well as separate ones.
@@ -12,8 +12,8 @@ split so that a test figure is about writing the reader never saw:
   validation hold-out, development lines from the hold-out, test lines from MNIST's
   test images (written by other people than the training images);
 - printed digits, letters of both cases, symbols and words in the font families of
-  that split (digits.fonts);
-- pen-drawn letters, doodles and shapes (digits.synthetic), with the split's seed;
+  that split (digits.make.fonts);
+- pen-drawn letters, doodles and shapes (digits.make.synthetic), with the split's seed;
 laid out with random gaps (touching and overlapping too), sizes, slants and baselines,
 on an underline, in a box or a row of boxes, on ruled or squared paper, dark on light or
 light on dark, blurred and noisy, and then put through find_ink as a photo would be.
@@ -25,85 +25,16 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from digits import DigitsError, synthetic
-from digits.data import split_validation
-from digits.fonts import split_fonts
-from digits.images import find_ink, trimmed_extent
+from digits import DigitsError
+from digits.make import synthetic
+from digits.make.data import split_validation
+from digits.make.fonts import split_fonts
+from digits.make.synthetic import LETTERS, SYMBOLS
+from digits.read.images import find_ink
+from digits.read.strip import HEIGHT, OTHER, WIDTH, class_of, line_input
 
-HEIGHT, WIDTH = 32, 192  # the reader's input: a strip of ink, 0-255
-ROWS = 28  # the ink's height inside the strip, as MNIST's digits fill 28 rows at most
-STRIDE = 4  # input columns per output frame
-FRAMES = WIDTH // STRIDE
-BLANK, OTHER = 0, 11  # classes: 0 blank, 1-10 the digits 0-9, 11 something else
-CLASSES = 12
 MAX_LABEL = 12  # the longest label a training line has
 SEEDS = {"train": 0, "dev": 1, "test": 2}
-
-# Letters that look like no digit in any common hand or type (O, I, l, S, Z, B, b, g, q, G
-# and D can look like 0, 1, 5, 2, 8, 6 and 9, so no label teaches that they are not).
-LETTERS = "ACEFHJKLMNPRTUVWXYacdefhkmnprtuvwxyz"
-SYMBOLS = "+=*/%#@&?!<>~^$()[]{}:;"
-
-
-class Placement:
-    """Where line_input took its strip from: ink pixel = (column / scale_x + left, ...)."""
-
-    def __init__(self, top, left, scale_x, scale_y):
-        self.top, self.left, self.scale_x, self.scale_y = top, left, scale_x, scale_y
-
-    def columns(self, first, last):
-        """Strip columns [first, last) -> ink columns [a, b)."""
-        return (
-            int(self.left + max(first - 2, 0) / self.scale_x),
-            int(np.ceil(self.left + max(last - 2, 0) / self.scale_x)),
-        )
-
-
-def line_input(ink, stray=0.002):
-    """Ink (2-D, [0, 1]) -> (the reader's 32 x 192 strip, 0-255 float32, its Placement).
-
-    The ink is cropped (leaving out the outermost `stray` of its mass each side), scaled
-    so its height is 28 rows, and set 2 pixels from the strip's top-left corner; a line
-    too long for the strip is squeezed across to fit.
-    """
-    top, bottom = trimmed_extent(ink.sum(axis=1), stray)
-    left, right = trimmed_extent(ink.sum(axis=0), stray)
-    crop = ink[top : bottom + 1, left : right + 1]
-    height, width = crop.shape
-    scale_y = ROWS / height
-    new_width = max(1, min(WIDTH - 4, round(width * scale_y)))
-    small = np.asarray(
-        Image.fromarray(crop.astype(np.float32), mode="F").resize(
-            (new_width, ROWS), Image.Resampling.BOX if height > ROWS else Image.Resampling.BILINEAR
-        )
-    )
-    strip = np.zeros((HEIGHT, WIDTH), dtype=np.float32)
-    strip[2 : 2 + ROWS, 2 : 2 + new_width] = np.clip(small / max(small.max(), 1e-6), 0, 1) * 255
-    return strip, Placement(top, left, new_width / width, scale_y)
-
-
-def decode(probabilities):
-    """One line's (FRAMES, CLASSES) probabilities -> the best path's symbols: a list of
-    (class, first frame, last frame, peak probability), blanks dropped, repeats joined."""
-    best = probabilities.argmax(axis=1)
-    out = []
-    for frame, symbol in enumerate(best):
-        if symbol == BLANK:
-            continue
-        if out and out[-1][0] == symbol and out[-1][2] == frame - 1:
-            cls, first, _, peak = out[-1]
-            out[-1] = (cls, first, frame, max(peak, float(probabilities[frame, symbol])))
-        else:
-            out.append((int(symbol), frame, frame, float(probabilities[frame, symbol])))
-    return out
-
-
-def text_of(symbols):
-    """Decoded classes -> '0'-'9' for digits, '?' for something else."""
-    return "".join("?" if cls == OTHER else str(cls - 1) for cls, *_ in symbols)
-
-
-# ------------------------------------------------------------------ drawing lines of ink
 
 
 class Sources:
@@ -185,7 +116,7 @@ def printed(src, text, height, touching):
 
 
 def pen_drawn(src, kind):
-    """A pen-drawn letter or word, a scribble or a shape (digits.synthetic), as ink."""
+    """A pen-drawn letter or word, a scribble or a shape (digits.make.synthetic), as ink."""
     rng = src.rng
     if kind == "letters":
         chars = list(rng.choice(list(synthetic.LETTER_TEMPLATES), int(rng.integers(1, 4))))
@@ -200,8 +131,7 @@ def pen_drawn(src, kind):
     return np.clip(np.abs(grey - paper) / 0.5, 0, 1)
 
 
-DOODLES = ["scribble", "star", "cross", "triangle", "square", "arrow", "hash", "spiral",
-           "zigzag", "heart", "hatching", "wave"]
+DOODLES = ("scribble", *synthetic.SHAPES, "zigzag", "heart", "hatching", "wave")
 
 
 def doodle(src, kind, height):
@@ -248,9 +178,9 @@ def sample(src):
         count = int(rng.choice([1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8]))
         number = [int(d) for d in rng.integers(0, 10, count)]
         if kind == "hand":
-            return handwritten(src, number, height, touching), [d + 1 for d in number]
+            return handwritten(src, number, height, touching), [class_of(d) for d in number]
         text = "".join(map(str, number))
-        label = [d + 1 for d in number]
+        label = [class_of(d) for d in number]
         if kind == "mixed":  # a letter or symbol among digits
             at = int(rng.integers(0, count + 1))
             other = str(rng.choice(list(LETTERS + SYMBOLS)))

@@ -1,6 +1,6 @@
 """The light inference path: an exported ONNX model run by onnxruntime, without TensorFlow.
 
-OnnxModel answers the calls that digits.inference makes of a Keras model (predict() for
+OnnxModel answers the calls that digits.read.inference makes of a Keras model (predict() for
 many images, a direct call for a few), so predict.py and the drawing page use it the same
 way. Importing this module imports neither TensorFlow nor Keras; predict.py and serve.py
 start in about a tenth of the time and memory (see README, "The light path").
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from digits import DigitsError
-from digits.shapes import fits, output_shape
+from digits.read.shapes import fits, output_shape
 
 
 class OnnxModel:

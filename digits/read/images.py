@@ -17,6 +17,10 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from digits import DigitsError, DigitsWarning
 
+class NoInk(DigitsError):
+    """The picture is blank: nothing in it differs enough from the paper."""
+
+
 MAX_PIXELS = 40_000_000  # larger images are refused unread: a decompression bomb, or a mistake
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 WORKING_SIZE = 1024  # longest side that an image is reduced to before anything else
@@ -24,12 +28,6 @@ BOX = 20  # MNIST's digits fit a 20x20 box inside the 28x28 frame
 FRAME = 28
 STROKE = 2.5  # typical width of an MNIST pen stroke, in pixels of the 20-pixel box
 MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of full scale)
-
-
-def load_image(source, name=None):
-    """Read an image file (a path or a binary file object) as 2-D float grey levels in [0, 1]
-    (load_picture's grey levels)."""
-    return load_picture(source, name)[0]
 
 
 def load_picture(source, name=None):
@@ -93,7 +91,7 @@ def normalize_digit(grey, name="image"):
     """2-D grey levels in [0, 1], any size and polarity -> a (28, 28) float32 MNIST-style digit.
 
     1. Paper, polarity and light: a sheet photographed on a darker desk is cut out of
-       the photo (crop_to_page); the ink is made light on a dark background, as in MNIST,
+       the photo (page_bounds); the ink is made light on a dark background, as in MNIST,
        and a shadow across the page is evened out (light_ink_on_dark).
     2. Contrast: levels are stretched so the background is 0 and the ink is 1; texture
        (paper grain, sensor and JPEG noise) under a threshold set by the border's own
@@ -130,13 +128,13 @@ def locate_ink(grey, name="image"):
             ink_level = background
     contrast = ink_level - background
     if contrast < MIN_CONTRAST:
-        raise DigitsError(f"{name}: no ink found (the image is blank or has almost no contrast)")
+        raise NoInk(f"{name}: no ink found (the image is blank or has almost no contrast)")
     soft = np.clip((grey - background) / contrast, 0.0, 1.0)
     noise = 1.4826 * float(np.median(np.abs(border - background))) / contrast  # robust sigma
     ink = np.where(soft < min(0.6, max(0.1, 5 * noise)), 0.0, soft).astype(np.float32)
     ink = remove_ruled_lines(ink, soft)
     if not ink.any():
-        raise DigitsError(f"{name}: no ink found apart from ruled lines")
+        raise NoInk(f"{name}: no ink found apart from ruled lines")
     return ink, (top, left)
 
 
@@ -177,15 +175,6 @@ def percentile(values, q):
 def edges(grey):
     """The pixels along the image's four edges, which are mostly background."""
     return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-
-
-def crop_to_page(grey):
-    """A photo of a sheet of paper lying on a darker desk: just the sheet (page_bounds)."""
-    bounds = page_bounds(grey)
-    if bounds == (0, grey.shape[0], 0, grey.shape[1]):
-        return grey
-    top, bottom, left, right = bounds
-    return grey[top:bottom, left:right]
 
 
 def page_bounds(grey):

@@ -1,118 +1,28 @@
-"""The model store: saving a model with its JSON record beside it, and loading it safely.
+"""Opening a model safely: a Keras file (.keras, .h5) or its exported ONNX file.
 
-    models/cnn.keras   the model (Keras's native format; .h5 also works)
-    models/cnn.json    its record: command, configuration, seed, library versions, data
-                       checksum, per-epoch history, training time, and the file's SHA-256
-
-Loading refuses what is not a whole, plain MNIST model (truncated, corrupt, foreign, or
-carrying Python code) with one clear DigitsError. A record whose checksum is not the
-file's describes another file: that is a warning (RecordMismatch), and the model loads.
+Loading refuses what is not a whole, plain model of the shape asked for (truncated,
+corrupt, foreign, or carrying Python code) with one clear DigitsError. A record whose
+checksum is not the file's describes another file: that is a warning (RecordMismatch),
+and the model loads. Keras is imported only when a Keras file is opened, so the light
+install (onnxruntime, no TensorFlow) reads pictures with this module too.
 """
 
-import contextlib
-import hashlib
 import importlib.util
-import json
-import logging
 import warnings
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
-from digits import NUM_CLASSES, DigitsError, DigitsWarning
-from digits.export import record_path as export_record
-from digits.files import atomic_output, write_json
-from digits.onnx_model import OnnxModel
-from digits.shapes import INPUT_SHAPE, fits, output_shape
+from digits import NUM_CLASSES, DigitsError
+from digits.provenance import RecordMismatch, export_record_path, read_record, record_path, sha256_of
+from digits.read.onnx_model import OnnxModel
+from digits.read.shapes import INPUT_SHAPE, fits, output_shape
 
 MODEL_SUFFIXES = (".keras", ".h5")
 BACKENDS = ("auto", "onnx", "keras")
 
 
-class RecordMismatch(DigitsWarning):
-    """The JSON record beside a model describes another file (its checksum differs)."""
-
-
-def record_path(model_path):
-    """models/mlp.keras -> models/mlp.json, the record saved beside the model."""
-    return Path(model_path).with_suffix(".json")
-
-
-def read_record(model_path):
-    """The record beside a model, or None if there is none or it is unreadable."""
-    try:
-        record = json.loads(record_path(model_path).read_text())
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def sha256_of(path):
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def check_output_path(path):
-    """Fail before training, not after, if a model could not be saved at `path`."""
-    path = Path(path)
-    if path.suffix not in MODEL_SUFFIXES:
-        raise DigitsError(f"--output {path}: the file name must end in .keras or .h5")
-    if path.is_dir():
-        raise DigitsError(
-            f"--output {path} is a directory; give a file name such as {path}/mlp.keras"
-        )
-    parent = next((p for p in path.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise DigitsError(f"--output {path}: {parent} is a file, not a directory")
-
-
-@contextlib.contextmanager
-def _no_legacy_format_warning():
-    """Keras warns that .h5 is a legacy format; whoever asked for .h5 knows."""
-    logger = logging.getLogger("absl")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def save_model(model, record, path, h5_copy=False):
-    """Write the model (and an .h5 copy if asked) and its JSON record, each atomically.
-
-    The model is saved without optimizer state (it would triple the file for no use: using
-    a model needs only its weights); the record gets each file's SHA-256, and the weights'
-    (weights_sha256): the same for identical runs, where a .keras file's is not (its zip
-    records when it was saved).
-    """
-    path = Path(path)
-    check_output_path(path)
-    targets = [path] + ([path.with_suffix(".h5")] if h5_copy and path.suffix != ".h5" else [])
-    # An uncompiled copy: the .keras format stores the optimizer of a compiled model.
-    bare = model.__class__.from_config(model.get_config())
-    bare.set_weights(model.get_weights())
-    for target in targets:
-        with atomic_output(target) as tmp, _no_legacy_format_warning():
-            bare.save(tmp)
-    files = {t.name: sha256_of(t) for t in targets}
-    write_json(record_path(path), {**record, "weights_sha256": weights_sha256(bare), "files": files})
-    return targets
-
-
-def weights_sha256(model):
-    """SHA-256 over a model's weights, in order: their dtypes, shapes and bytes."""
-    digest = hashlib.sha256()
-    for weight in model.get_weights():
-        weight = np.ascontiguousarray(weight)
-        digest.update(f"{weight.dtype.str}{weight.shape};".encode())
-        digest.update(weight.tobytes())
-    return digest.hexdigest()
-
-
 # What a missing model's error suggests; the line reader's and the detector's name their own
-# command and flag (digits.reading).
+# command and flag (digits.read.reading).
 TRAIN_HINT = "train one with 'python train.py', or pass --model PATH"
 
 
@@ -177,7 +87,7 @@ def check_archive(path):
 
 
 def open_model(path, backend="auto", classes=NUM_CLASSES, input_shape=INPUT_SHAPE, hint=TRAIN_HINT):
-    """The model at `path`, ready to answer images (digits.inference takes either kind).
+    """The model at `path`, ready to answer images (digits.read.inference takes either kind).
 
     backend "keras" loads the Keras file (load_model); "onnx" runs its exported ONNX file
     (models/NAME.onnx beside models/NAME.keras, or an .onnx path itself) with onnxruntime,
@@ -204,8 +114,5 @@ def open_model(path, backend="auto", classes=NUM_CLASSES, input_shape=INPUT_SHAP
 def _current_export(model_path, onnx):
     if not onnx.is_file() or importlib.util.find_spec("onnxruntime") is None:
         return False
-    try:
-        source = json.loads(export_record(onnx).read_text())["source_sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
+    source = (read_record(export_record_path(onnx)) or {}).get("source_sha256")
     return model_path.is_file() and sha256_of(model_path) == source

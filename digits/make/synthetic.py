@@ -1,14 +1,14 @@
 """Pictures made by code: digits typeset in fonts or drawn as pen strokes, and things that are
 not digits (letters, words, scribbles, shapes, blank paper).
 
-The not-a-digit detector (digits.detector) trains on them, and the test-set generators in
+The not-a-digit detector (digits.make.detector) trains on them, and the test-set generators in
 tests/ draw their printed, pen-stroke and non-digit pictures with them (other seeds).
 """
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digits.fonts import split_fonts
+from digits.make.fonts import split_fonts
 
 
 # Pen paths for each digit in a unit square (x right, y down); a spline runs through them.
@@ -148,10 +148,13 @@ def colours(rng):
     }[kind]
 
 
-# Letters that do not look like a digit in some hand or font
-
-
+# Letters that look like no digit in any common hand or type (O, I, l, S, Z, B, b, g, q, G
+# and D can look like 0, 1, 5, 2, 8, 6 and 9), and symbols: what the generators draw as
+# "something else".
 LETTERS = "ACEFHKMNPRTUVWXYacefhkmnprtuvwxy"
+SYMBOLS = "+=*/%#@&?!<>~^$()[]{}:;"
+# The shapes shape() draws.
+SHAPES = ("star", "cross", "triangle", "square", "arrow", "hash", "spiral")
 
 
 # Pen paths for a few capital letters in a unit square, as TEMPLATES has them for digits
@@ -200,7 +203,7 @@ def stroke(draw, xy, ink, pen):
 
 
 def typeset(text, rng, size=None, kerning=0.0, split="train"):
-    """Text in one of the split's fonts (digits.fonts), dark or light, on a canvas with a margin."""
+    """Text in one of the split's fonts (digits.make.fonts), dark or light, on a canvas with a margin."""
     fonts = split_fonts(split)
     font = ImageFont.truetype(fonts[int(rng.integers(len(fonts)))], size or int(rng.integers(28, 110)))
     ink, paper = colours(rng)

@@ -5,7 +5,7 @@ tests drive it with Flask's test client and with a real browser. /predict takes 
 (a drawing from the page, a photo or a file): PNG, JPEG, WebP, GIF or BMP, sent as the
 request's body with its image Content-Type, or as a file field of a multipart/form-data
 form (what `curl -F image=@photo.jpg` and most HTTP clients send). It reads every digit in
-it (digits.reading) and answers in JSON; every error is a JSON object with an `error`
+it (digits.read.reading) and answers in JSON; every error is a JSON object with an `error`
 message and a 4xx or 503 status.
 
 A drawing costs a few milliseconds, but a small file can decode to a huge image (a
@@ -26,7 +26,7 @@ from PIL import Image
 from werkzeug.exceptions import HTTPException
 
 from digits import DigitsError
-from digits.images import load_picture
+from digits.read.images import load_picture
 
 MAX_BODY = 8 * 1024 * 1024  # room for a phone's photo; a drawing is a few kilobytes
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp")
@@ -39,7 +39,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(reader, large_image_turn=None, in_thread=None):
-    """The app, reading pictures with `reader` (digits.reading.Reader) as predict.py does.
+    """The app, reading pictures with `reader` (digits.read.reading.Reader) as predict.py does.
     `large_image_turn` is the semaphore that large images take turns on (a test holds it);
     `in_thread(function, args)` runs the reading of a picture in a thread of the server's
     own, where the server needs it (serve.py: gevent's loop must not wait on a photo)."""
@@ -103,11 +103,11 @@ def read(reader, body):
 
 def declared_pixels(body):
     """Width x height as the image's header states it (nothing decoded), 0 if unreadable:
-    load_image then says what is wrong with it."""
+    load_picture then says what is wrong with it."""
     try:
         with Image.open(io.BytesIO(body)) as image:
             return image.width * image.height
-    except Exception:  # any unreadable header; load_image reports it properly
+    except Exception:  # any unreadable header; load_picture reports it properly
         return 0
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from digits import DigitsError
 from digits.backend import keras
-from digits.inference import predict
+from digits.read.inference import predict
 from digits.metrics import expected_calibration_error
 
 

@@ -1,46 +1,54 @@
-"""The networks, each a readable list of Keras layers, and the recipe that trains it.
+"""The networks' layers: each builder returns a fresh, uncompiled keras.Sequential, and
+build(network) calls the one its description names (digits.make.networks).
 
-mlp       the classic dense network: Dense + ReLU layers, softmax output, trained on
-          randomly moved digits
-cnn       a small, fast convolutional network
-accurate  the most accurate single network here: a deeper CNN, trained on randomly
-          rotated, zoomed and shifted digits too (see augmentation())
-accurate-k3, accurate-k7
-          the same network and recipe with a 3x3 or 7x7 first convolution instead of 5x5:
-          with `accurate`, the three different members of ENSEMBLE
-reader    reads a whole line of ink (digits.lines): the digits left to right, or that
-          something in it is not a digit; trained with CTC on lines made by digits.lines
-
-Every classifier owns its input boundary: it takes the image as MNIST stores it, 28x28 pixel
-values 0-255 (uint8 or float), and scales and reshapes it in its first layers, so that
-keras.models.load_model(path).predict(images) is right with nothing else imported.
-Their softmax outputs compute in float32 even while training runs in mixed precision
-(digits.training): bfloat16's three significant digits are too coarse for probabilities.
+Every network owns its input boundary: it takes the image as a user has it, pixel values
+0-255 (uint8 or float), and scales and reshapes it in its first layers, so that
+keras.models.load_model(path).predict(images) is right with nothing else imported. Softmax
+outputs compute in float32 even while training runs in mixed precision: bfloat16's three
+significant digits are too coarse for probabilities.
 """
 
 import math
 
-from digits import NUM_CLASSES, DigitsError
+from digits import NUM_CLASSES
 from digits.backend import keras
-from digits.lines import BLANK, CLASSES, FRAMES, HEIGHT, WIDTH
-from digits.recipes import MODEL_NAMES
+from digits.read.shapes import INPUT_SHAPE
+from digits.read.strip import BLANK, CLASSES, FRAMES, HEIGHT, WIDTH
 
 L = keras.layers
 
-# The dense network's dropout after each hidden layer: the rate that cost least on the
-# validation hold-out (see RECIPES["mlp"] in digits.recipes).
+# The dense network's dropout after each hidden layer: of 0, 0.05, 0.1 and 0.2, the rate
+# with the best validation accuracy.
 MLP_DROPOUT = 0.1
 
 
-def raw_image(reshape):
-    """The layers every model opens with: a raw 28x28 image, 0-255, scaled to [0, 1] and
+def build(network):
+    """A fresh, uncompiled model for a Network description."""
+    return globals()[network.layers](name=network.name, **network.options)
+
+
+def raw_image(reshape, shape=INPUT_SHAPE):
+    """The layers every model opens with: a raw image, 0-255, scaled to [0, 1] and
     reshaped by `reshape` (flat for dense layers, with a channel axis for convolutions)."""
-    return [keras.Input(shape=(28, 28)), L.Rescaling(1 / 255), reshape]
+    return [keras.Input(shape=shape), L.Rescaling(1 / 255), reshape]
 
 
-def mlp():
-    # The classic: two wide ReLU layers, each followed by dropout; trained on randomly
-    # moved digits (RECIPES["mlp"]).
+def conv(channels, size=3, pool=None, pool_last=False):
+    """A convolution without bias, batch normalisation and ReLU, with max pooling by `pool`
+    straight after the convolution (normalisation and ReLU then work on a quarter of the
+    values), or after the ReLU with `pool_last`."""
+    pooling = [L.MaxPooling2D(pool)] if pool else []
+    return [
+        L.Conv2D(channels, size, padding="same", use_bias=False),
+        *([] if pool_last else pooling),
+        L.BatchNormalization(momentum=0.9),
+        L.ReLU(),
+        *(pooling if pool_last else []),
+    ]
+
+
+def mlp(name="mlp"):
+    # The classic: two wide ReLU layers, each followed by dropout.
     return keras.Sequential(
         [
             *raw_image(L.Flatten()),
@@ -50,58 +58,42 @@ def mlp():
             L.Dropout(MLP_DROPOUT),
             L.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
         ],
-        name="mlp",
+        name=name,
     )
 
 
-def cnn():
+def cnn(name="cnn"):
     # Built for speed on a CPU, to learn MNIST in one pass: a 5x5 convolution sees a whole
     # stroke at once, a 3x3 one combines them, few channels keep each step cheap, batch
     # normalisation lets a high learning rate converge, and a dense layer of 256 does the
-    # rest. Pooling comes straight after each convolution, so normalisation and ReLU work on
-    # a quarter of the values (on a 2-core CPU that cut a third of every epoch's time).
+    # rest.
     return keras.Sequential(
         [
             *raw_image(L.Reshape((28, 28, 1))),
-            L.Conv2D(24, 5, padding="same", use_bias=False),
-            L.MaxPooling2D(2),
-            L.BatchNormalization(momentum=0.9),
-            L.ReLU(),
-            L.Conv2D(32, 3, padding="same", use_bias=False),
-            L.MaxPooling2D(2),
-            L.BatchNormalization(momentum=0.9),
-            L.ReLU(),
+            *conv(24, 5, pool=2),
+            *conv(32, 3, pool=2),
             L.Flatten(),
             L.Dense(256, use_bias=False),
             L.BatchNormalization(momentum=0.9),
             L.ReLU(),
             L.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
         ],
-        name="cnn",
+        name=name,
     )
 
 
 def accurate(first_kernel=5, name="accurate"):
     # Five convolutions with batch normalisation, a `first_kernel` square one (5x5 sees a
     # stroke at once), then 3x3 ones; pooling first where there is pooling (as in cnn), then
-    # a heavily dropped-out linear classifier. Trained on augmented digits
-    # (RECIPES["accurate"].augment).
-    def conv(channels, size=3, pool=False):
-        return [
-            L.Conv2D(channels, size, padding="same", use_bias=False),
-            *([L.MaxPooling2D(2)] if pool else []),
-            L.BatchNormalization(momentum=0.9),
-            L.ReLU(),
-        ]
-
+    # a heavily dropped-out linear classifier.
     return keras.Sequential(
         [
             *raw_image(L.Reshape((28, 28, 1))),
-            *conv(32, first_kernel, pool=True),
+            *conv(32, first_kernel, pool=2),
             *conv(48),
-            *conv(48, pool=True),
+            *conv(48, pool=2),
             *conv(96),
-            *conv(96, pool=True),
+            *conv(96, pool=2),
             L.Flatten(),
             L.Dropout(0.4),
             L.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
@@ -110,35 +102,40 @@ def accurate(first_kernel=5, name="accurate"):
     )
 
 
-def reader():
+def reader(name="reader"):
     # Four convolutions take the 32-row strip down to one row of 48 frames (a frame every
     # 4 columns, several to a digit), pooling across only while a digit is several frames
     # wide; then two wide 1-D convolutions let each frame see its neighbours (about 90
     # pixels of the line: a digit and a half each side) before it says what it shows.
-    def conv(channels, pool):
-        return [
-            L.Conv2D(channels, 3, padding="same", use_bias=False),
-            L.BatchNormalization(momentum=0.9),
-            L.ReLU(),
-            L.MaxPooling2D(pool),
-        ]
-
     return keras.Sequential(
         [
-            keras.Input(shape=(HEIGHT, WIDTH)),
-            L.Rescaling(1 / 255),
-            L.Reshape((HEIGHT, WIDTH, 1)),
-            *conv(16, (2, 2)),  # 16 x 96
-            *conv(32, (2, 2)),  # 8 x 48
-            *conv(64, (2, 1)),  # 4 x 48
-            *conv(96, (4, 1)),  # 1 x 48
+            *raw_image(L.Reshape((HEIGHT, WIDTH, 1)), (HEIGHT, WIDTH)),
+            *conv(16, pool=(2, 2), pool_last=True),  # 16 x 96
+            *conv(32, pool=(2, 2), pool_last=True),  # 8 x 48
+            *conv(64, pool=(2, 1), pool_last=True),  # 4 x 48
+            *conv(96, pool=(4, 1), pool_last=True),  # 1 x 48
             L.Reshape((FRAMES, 96)),
             L.Conv1D(128, 5, padding="same", activation="relu"),
             L.Dropout(0.2),
             L.Conv1D(128, 5, padding="same", activation="relu"),
             L.Dense(CLASSES, activation="softmax", dtype="float32"),
         ],
-        name="reader",
+        name=name,
+    )
+
+
+def detector(name="detector"):
+    # Two outputs, digit and not a digit: a small CNN, as fast as the first one.
+    return keras.Sequential(
+        [
+            *raw_image(L.Reshape((28, 28, 1))),
+            *conv(16, 5, pool=2),
+            *conv(32, 5, pool=2),
+            L.Flatten(),
+            L.Dropout(0.3),
+            L.Dense(2, activation="softmax"),
+        ],
+        name=name,
     )
 
 
@@ -212,7 +209,7 @@ def augmentation():
     """Raw 28x28 images -> randomly rotated (up to 10.8 degrees), zoomed (10%) and shifted
     (up to 2.8 pixels) ones, in training only (RandomAffine).
 
-    Training wraps the model in this (digits.training.train); the saved model does not
+    Training wraps the model in this (digits.make.training.train); the saved model does not
     contain it, so exporters and users see inference layers only.
     """
     return keras.Sequential(
@@ -223,18 +220,3 @@ def augmentation():
         ],
         name="augmentation",
     )
-
-
-def build_model(name):
-    """A fresh, uncompiled model by name (one of MODEL_NAMES)."""
-    builders = {
-        "mlp": mlp,
-        "cnn": cnn,
-        "accurate": accurate,
-        "accurate-k3": lambda: accurate(3, "accurate-k3"),
-        "accurate-k7": lambda: accurate(7, "accurate-k7"),
-        "reader": reader,
-    }
-    if name not in builders:
-        raise DigitsError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
-    return builders[name]()

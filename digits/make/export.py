@@ -19,8 +19,8 @@ import numpy as np
 
 from digits import DigitsError
 from digits.files import atomic_directory, atomic_output
-from digits.inference import predict
-from digits.onnx_model import OnnxModel
+from digits.read.inference import predict
+from digits.read.onnx_model import OnnxModel
 
 # format name -> (what Keras calls it, the exported file's suffix)
 FORMATS = {
@@ -34,11 +34,6 @@ TOLERANCE = 1e-4  # the most an exported file's probability may differ from Kera
 def export_path(model_path, fmt):
     """models/accurate.keras -> models/accurate.onnx (or .tflite, .savedmodel)."""
     return Path(model_path).with_suffix(FORMATS[fmt][1])
-
-
-def record_path(exported):
-    """models/accurate.onnx -> models/accurate.onnx.json."""
-    return Path(exported).with_name(Path(exported).name + ".json")
 
 
 def export(model, fmt, output, images):

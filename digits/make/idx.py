@@ -2,7 +2,7 @@
 
 The four files (plain or .gz), as distributed by LeCun, Cortes and Burges:
 
-    python -m digits.idx DIR [--output data/mnist.npz]
+    python -m digits.make.idx DIR [--output data/mnist.npz]
 """
 
 import gzip
@@ -12,7 +12,7 @@ import numpy as np
 
 from digits import DigitsError
 from digits.cli import ArgumentParser, run
-from digits.data import DEFAULT_PATH, array_checksum, check_mnist, write_npz
+from digits.make.data import DEFAULT_PATH, array_checksum, check_mnist, write_npz
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -91,7 +91,7 @@ def read_idx_dir(directory):
 
 def main(argv=None):
     parser = ArgumentParser(
-        prog="python -m digits.idx",
+        prog="python -m digits.make.idx",
         description="Build data/mnist.npz from the original MNIST IDX files.",
     )
     parser.add_argument("directory", help="folder holding train-images-idx3-ubyte and the other three (plain or .gz)")

@@ -1,7 +1,7 @@
 """MNIST on disk and in memory: data/mnist.npz, checked, and the validation hold-out.
 
 The repository carries MNIST as data/mnist.npz, in the layout that
-keras.datasets.mnist.load_data() returns; digits.idx rebuilds it from the four original
+keras.datasets.mnist.load_data() returns; digits.make.idx rebuilds it from the four original
 IDX files.
 """
 
@@ -126,18 +126,13 @@ def load_mnist(path=DEFAULT_PATH, download=download_mnist):
             f"{path} is missing and the download by keras.datasets.mnist.load_data() failed "
             f"({type(err).__name__}); restore the repository's copy with "
             f"'git checkout -- data/mnist.npz', or download the four MNIST IDX files and run "
-            f"'python -m digits.idx DIR'"
+            f"'python -m digits.make.idx DIR'"
         ) from None
     check_mnist(arrays, "keras.datasets.mnist")
     return arrays
 
 
 # -------------------------------------------------------------------- for training
-
-
-def one_hot(y):
-    """Integer labels (N,) -> one-hot float32 (N, 10), as keras.utils.to_categorical."""
-    return np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(y)]
 
 
 def split_validation(x, y, size=VALIDATION_SIZE, seed=VALIDATION_SEED):

@@ -1,26 +1,31 @@
-"""Training a model on the training images, watching the held-out validation images.
+"""Training a network by its description (digits.make.networks), watching held-out
+validation data, keeping the best epoch.
 
-train() returns the trained model and a record of how it was made; digits.store saves
-both. The test images are never used here. Given a folder, a run keeps its progress
-there (digits.progress), so that an interrupted run resumes where it stopped.
+train() returns the trained model and a record of how it was made; digits.make.store saves
+both. What a network learns decides its data, loss and monitor (TASKS): MNIST's ten
+classes, whole lines read with CTC, or digit against not a digit. The test images are
+never used here. Given a folder, a run keeps its progress there (digits.make.progress), so
+that an interrupted run resumes where it stopped.
 """
 
 import contextlib
-import platform
 import tempfile
 import time
-from importlib.metadata import PackageNotFoundError, version
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from digits import DigitsError
+from digits import NUM_CLASSES, DigitsError
 from digits.backend import keras
-from digits.calibration import calibrate
-from digits.data import VALIDATION_SEED, array_checksum, one_hot, split_validation
-from digits.lines import decode, make_lines
-from digits.models import CTCLoss, augmentation, build_model
-from digits.progress import resumable_run
-from digits.recipes import LINES
+from digits.make import detector
+from digits.make.calibration import calibrate
+from digits.make.data import VALIDATION_SEED, VALIDATION_SIZE, array_checksum, split_validation
+from digits.make.layers import CTCLoss, augmentation, build
+from digits.make.lines import make_lines
+from digits.make.progress import resumable_run
+from digits.provenance import library_versions
+from digits.read.strip import decode
 
 # Training steps Keras runs per call into the compiled graph. Each call costs time of its
 # own outside the arithmetic, which a small network pays on every step: on the 2-core CPU,
@@ -28,6 +33,10 @@ from digits.recipes import LINES
 # (python -m benchmarks.epoch). The weights are bit-identical whatever the number (a test
 # checks it); the progress bar moves once a call.
 STEPS_PER_CALL = 32
+# The line reader's training lines (and a tenth as many for validation).
+LINES = 60000
+# The test lines an export of the line reader is checked on (digits.make.export).
+TEST_LINES = 2000
 
 
 @contextlib.contextmanager
@@ -41,88 +50,129 @@ def dtype_policy(name):
         keras.mixed_precision.set_dtype_policy(saved)
 
 
-def library_versions():
-    """Versions of what trained a model: Keras's backend library under its own name."""
-    backend = keras.backend.backend()  # "tensorflow", or "jax" on the benchmark's GPU run
-    versions = {
-        "python": platform.python_version(),
-        backend: __import__(backend).__version__,
-        "keras": keras.__version__,
-    }
-    for package in ("numpy", "h5py", "matplotlib"):
-        with contextlib.suppress(PackageNotFoundError):
-            versions[package] = version(package)
-    return versions
-
-
-def training_sets(name, arrays, validation_size=5000, limit=None):
-    """((x_fit, y_fit), (x_val, y_val)): MNIST's training images less a seeded hold-out of
-    `validation_size`; for the reader, lines made by digits.lines from those same two
-    parts (and the training and development font families), LINES and a tenth as many.
-    `limit` keeps the first N images (N lines), for quick smoke runs."""
-    if name == "reader":
-        count = min(limit or LINES, LINES)
-        return make_lines("train", arrays, count), make_lines("dev", arrays, max(count // 10, 1))
-    x, y = arrays["x_train"], arrays["y_train"]
-    if limit is not None:
-        x, y = x[:limit], y[:limit]
+def digit_sets(arrays, validation_size, limit, seed):
+    """MNIST's training images (the first `limit`) less a seeded hold-out of
+    `validation_size`: ((x_fit, y_fit), (x_val, y_val))."""
+    x, y = arrays["x_train"][:limit], arrays["y_train"][:limit]
     return split_validation(x, y, validation_size)
 
 
-def lines_read_exactly(model, x, y):
-    """The fraction of lines whose best path is exactly their label."""
+def line_sets(arrays, validation_size, limit, seed):
+    """Lines made by digits.make.lines from those same two parts of MNIST (and the training
+    and development font families): LINES (or `limit`) and a tenth as many."""
+    count = min(limit or LINES, LINES)
+    return make_lines("train", arrays, count), make_lines("dev", arrays, max(count // 10, 1))
+
+
+def test_lines(arrays):
+    return make_lines("test", arrays, TEST_LINES)[0]
+
+
+def test_images(arrays):
+    return arrays["x_test"]
+
+
+def lines_read_exactly(model, val):
+    """(model, {}, the fraction of validation lines whose best path is exactly their label)."""
+    x, y = val
     probabilities = model.predict(x, batch_size=256, verbose=0)
     right = [
-        [cls for cls, *_ in decode(p)] == list(label[1 : 1 + label[0]])
+        [symbol.cls for symbol in decode(p)] == list(label[1 : 1 + label[0]])
         for p, label in zip(probabilities, y)
     ]
-    return float(np.mean(right))
+    return model, {}, float(np.mean(right))
+
+
+def calibrated(model, val):
+    """(`model` calibrated on the validation images, what that did, their accuracy)."""
+    model, calibration = calibrate(model, *val)
+    return model, {"calibration": calibration}, None
+
+
+def with_threshold(model, val):
+    """(the detector, its threshold and what it refuses, its validation accuracy)."""
+    return model, detector.choose_threshold(model, val), None
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a network learns: its data, the targets and loss it trains on, the validation
+    figure that picks the best epoch, the last step (`finish`) after training, and the
+    test inputs its exports are checked on."""
+
+    sets: Callable  # (arrays, validation_size, limit, seed) -> (fit, val)
+    targets: Callable  # labels -> what the loss takes
+    loss: Callable  # recipe -> a Keras loss
+    monitor: tuple  # (validation figure, "max" or "min")
+    finish: Callable  # (model, val) -> (model, record entries, best figure or None)
+    test_inputs: Callable = test_images  # arrays -> inputs
+    metrics: tuple = ("accuracy",)
+
+
+def one_hot(classes):
+    return lambda y: keras.utils.to_categorical(y, classes).astype(np.float32)
+
+
+def cross_entropy(recipe):
+    return keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+
+
+TASKS = {
+    "digits": Task(digit_sets, one_hot(NUM_CLASSES), cross_entropy, ("val_accuracy", "max"), calibrated),
+    "lines": Task(
+        line_sets, np.asarray, lambda recipe: CTCLoss(), ("val_loss", "min"), lines_read_exactly, test_lines, ()
+    ),
+    "detector": Task(detector.training_sets, one_hot(2), cross_entropy, ("val_accuracy", "max"), with_threshold),
+}
 
 
 def train(
-    name,
+    network,
     arrays,
-    recipe,
+    recipe=None,
     seed=0,
     *,
-    validation_size=5000,
+    validation_size=VALIDATION_SIZE,
     limit=None,
     verbose=2,
     state_dir=None,
     resume=None,
     deterministic=True,
 ):
-    """Train model `name` on MNIST `arrays` (from load_mnist) by `recipe` (a
-    digits.recipes.Recipe); return (model, record).
+    """Train `network` (a digits.make.networks.Network) on MNIST `arrays` (from load_mnist)
+    by `recipe` (its own by default); return (model, record).
 
-    `limit` keeps only the first N training images, for quick smoke runs. The weights
-    returned are those of the epoch with the best validation accuracy (the reader's: the
-    lowest validation loss), calibrated on the validation images (digits.calibration).
-    `recipe.augment` trains on randomly moved digits (models.augmentation), which the
+    `limit` keeps only the first N training images (lines), for quick smoke runs. The
+    weights returned are those of the epoch with the best validation figure (its task's
+    monitor), then finished by its task: classifiers calibrated on the validation images
+    (digits.make.calibration), the detector given its threshold, the line reader scored
+    by the validation lines it reads exactly.
+    `recipe.augment` trains on randomly moved digits (layers.augmentation), which the
     returned model does not contain; `recipe.mixed_precision` trains in bfloat16 (weights
     kept in float32); the model returned always computes in float32. With `state_dir`,
     every finished epoch is saved there, and a run that was interrupted resumes from its
-    last finished epoch (see digits.progress.resumable_run for `resume`).
+    last finished epoch (see digits.make.progress.resumable_run for `resume`).
     `deterministic` makes the same seed give bit-identical weights (on this project's CPU
     at no measurable cost: see benchmarks/determinism.py).
     """
+    recipe = recipe or network.recipe
+    task = TASKS[network.task]
     if recipe.epochs < 1 or recipe.batch_size < 1 or recipe.learning_rate <= 0:
         raise DigitsError("epochs and batch size must be at least 1, learning rate above 0")
     # Other backends, used only by the benchmark on a GPU, run with their own defaults.
     deterministic = deterministic and keras.backend.backend() == "tensorflow"
-    fit, val = training_sets(name, arrays, validation_size, limit)
+    fit, val = task.sets(arrays, validation_size, limit, seed)
     # The recipe's choice, or the policy a caller has set (the benchmark's --mixed-precision).
     precision = "mixed_bfloat16" if recipe.mixed_precision else keras.mixed_precision.dtype_policy().name
-    config = run_config(name, recipe, seed, precision, deterministic, len(fit[0]), len(val[0]), limit)
-    reads_lines = name == "reader"
-    monitor, mode = ("val_loss", "min") if reads_lines else ("val_accuracy", "max")
+    config = run_config(network.name, recipe, seed, precision, deterministic, len(fit[0]), len(val[0]), limit)
+    monitor, mode = task.monitor
     with contextlib.ExitStack() as stack:
         # Without a state_dir, the progress lives in a temporary folder, gone with the run.
         folder = state_dir or stack.enter_context(tempfile.TemporaryDirectory())
         progress = resumable_run(
             folder, config, resume if state_dir else False, monitor, mode, backup=bool(state_dir)
         )
-        model, trainer = fit_model(name, recipe, seed, deterministic, precision, fit, val, progress, verbose)
+        model, trainer = fit_model(network, task, recipe, seed, deterministic, precision, fit, val, progress, verbose)
         history = progress.history()
         best_epoch, best_value = progress.best(history)
         trainer.load_weights(progress.best_weights(best_epoch))
@@ -130,27 +180,23 @@ def train(
         # The weights are float32 already; the saved model computes in float32 too, so that
         # it gives the same answers on every machine and exports as it is.
         with dtype_policy("float32"):
-            trained, model = model, build_model(name)
+            trained, model = model, build(network)
         model.set_weights(trained.get_weights())
-    # The last stage: a temperature fitted on the validation images, so that the model's
-    # confidence means what it says (digits.calibration).
-    if reads_lines:  # a sequence of frames; its own figure is lines read exactly
-        calibration, best_value = None, lines_read_exactly(model, *val)
-    else:
-        model, calibration = calibrate(model, *val)
+    model, finished, figure = task.finish(model, val)
     started_at = progress.clock.started_at
     record = {
-        "model": name,
+        "model": network.name,
         "seed": seed,
         "config": config,
         "parameters": model.count_params(),
         "data_sha256": array_checksum(arrays),
-        "versions": library_versions(),
+        "versions": library_versions(keras.backend.backend()),
         "history": history,
         "best_epoch": best_epoch,
-        "best_val_accuracy": best_value,
+        "best_val_accuracy": best_value if figure is None else figure,
         "training_seconds": round(sum(history.get("epoch_seconds", [])), 2),
-        "calibration": calibration,
+        "calibration": None,
+        **finished,
         "resumed_at_epoch": started_at + 1 if started_at else None,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -182,8 +228,8 @@ def run_config(name, recipe, seed, precision, deterministic, training, validatio
     }
 
 
-def fit_model(name, recipe, seed, deterministic, precision, fit, val, progress, verbose):
-    """Build model `name` and fit it by `recipe`, keeping its progress with `progress`;
+def fit_model(network, task, recipe, seed, deterministic, precision, fit, val, progress, verbose):
+    """Build `network` and fit it by `recipe`, keeping its progress with `progress`;
     return (the model, what was trained: the model, or it behind augmentation)."""
     keras.utils.set_random_seed(seed)
     if deterministic:
@@ -193,10 +239,10 @@ def fit_model(name, recipe, seed, deterministic, precision, fit, val, progress, 
 
         tf.config.experimental.enable_op_determinism()
     with dtype_policy(precision):
-        model = build_model(name)
+        model = build(network)
         # Augmentation wraps the model for training only: the model stays inference layers.
         trainer = (
-            keras.Sequential([augmentation(), model], name=f"{name}_augmented")
+            keras.Sequential([augmentation(), model], name=f"{network.name}_augmented")
             if recipe.augment
             else model
         )
@@ -211,22 +257,18 @@ def fit_model(name, recipe, seed, deterministic, precision, fit, val, progress, 
         warmup_target=peak if warm else None,
         warmup_steps=warm,
     )
-    reads_lines = name == "reader"
     trainer.compile(
         optimizer=keras.optimizers.Adam(schedule, beta_1=recipe.adam_betas[0], beta_2=recipe.adam_betas[1]),
-        loss=CTCLoss()
-        if reads_lines
-        else keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
-        metrics=[] if reads_lines else ["accuracy"],
+        loss=task.loss(recipe),
+        metrics=list(task.metrics),
         steps_per_execution=STEPS_PER_CALL,
     )
-    targets = (lambda y: y) if reads_lines else one_hot
     trainer.fit(
         fit[0],
-        targets(fit[1]),
+        task.targets(fit[1]),
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
-        validation_data=(val[0], targets(val[1])),
+        validation_data=(val[0], task.targets(val[1])),
         callbacks=progress.callbacks,
         verbose=verbose,
     )

@@ -1,0 +1,321 @@
+"""Reading a picture as a person would: every digit in it, left to right, or "not a digit".
+
+Reader.read(grey) is the one path from a person's picture to what predict.py prints and
+the drawing page shows:
+
+1. find the ink (digits.read.images.locate_ink: paper, polarity, light, noise, ruled lines);
+2. the line reader (its strip and classes: digits.read.strip) reads the whole line of ink
+   at once: blank, a digit or "something else" every 4 columns of its 32-row strip, so
+   digits that touch, overlap or stand on a line need no cutting.
+   It reads the strip three times, as it is and moved a row up and a row down, and its
+   probabilities are averaged (read_line);
+3. a line of one digit is then read as a single digit always was: its ink normalised as
+   MNIST's digits were (digits.read.images.digit_from_ink) and classified by the digit model,
+   whose probabilities are calibrated; narrow ink (a 1) is read by both networks
+   (NARROW); the not-a-digit detector (a Detector) and `min_confidence` may refuse it;
+4. a line of several is the number the line reader read, each digit's box the ink
+   between its neighbours' midpoints. Anything in it that the line reader calls
+   "something else" (a letter, a symbol, a doodle), or a digit it is less sure of than
+   `min_confidence`, makes the whole picture "not a digit".
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from digits import DigitsError
+from digits.provenance import read_record
+from digits.read.images import NoInk, crop_to_ink, digit_from_ink, locate_ink
+from digits.read.inference import predict
+from digits.read.models import open_model
+from digits.read.strip import (
+    CLASSES,
+    FRAMES,
+    HEIGHT,
+    OTHER,
+    STRIDE,
+    WIDTH,
+    class_of,
+    decode,
+    digit_probabilities,
+    line_input,
+)
+
+# The least confidence a digit needs, and the least probability at which the line
+# reader's "something else" stands (below it, the frame's likeliest digit is read). Chosen
+# together on the development sets with `python -m benchmarks.reading --choose DIR`
+# (`python tests/make_reading_images.py --dev DIR`): 93.3% of its numbers read, 98.2% of
+# its non-digits refused.
+MIN_CONFIDENCE = 0.3
+SOMETHING_ELSE_LEVEL = 0.7
+SOMETHING_ELSE = "not a digit: it reads as a letter, a symbol or a drawing"
+# A digit the (calibrated) digit model is this sure of stands even when the detector or
+# the line reader doubts it, written alone or apart from its neighbours: on the
+# development set, 93.8% of the numbers read where 93.3% read without it, with the same
+# 98.2% of non-digits refused.
+CERTAIN = 0.999
+# The rows the line reader's strip is moved by, each read and the probabilities averaged
+# (read_line): on `tests/make_reading_images.py --dev DIR --per-family 100`, 92.5% of the
+# numbers read exactly where one reading read 91.8% (and 91.9% with five readings).
+SHIFTS = (0, 1, -1)
+# A single digit whose ink is narrower than this fraction of its height (a 1, mostly) is
+# read by both networks, the mean of their probabilities (combine): MNIST's writers seldom
+# gave a 1 a long flag, so the digit model reads such a 1 as a 7, where the line reader,
+# which has seen printed ones, reads it right. Of 2,330 development single digits
+# (`python tests/make_digit_images.py --dev DIR --seed S`, S = 8, 20-23), the digit model
+# alone read 87 wrong, 67 at 0.4, 63 at 0.5; of 3,000 of MNIST's validation digits read
+# as pictures, 65 at 0.4 and 67 at 0.5.
+NARROW = 0.4
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit of a reading: `digit` is None where it is not a digit (`reason` says why)."""
+
+    digit: int | None
+    confidence: float
+    probabilities: np.ndarray  # the ten digits'
+    box: dict  # left, top, width, height in the picture's own pixels
+    input: np.ndarray  # the 28x28 digit as the digit model takes it, 0-1
+    reason: str | None = None
+
+    def to_json(self, inputs=True):
+        out = {
+            "digit": self.digit,
+            "confidence": self.confidence,
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            "box": self.box,
+        }
+        if inputs:
+            out["input"] = np.round(self.input, 3).tolist()
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a picture says: `number` is its digits left to right (leading zeros kept), or
+    None when it is not a number (`reason` says why)."""
+
+    number: str | None
+    digits: tuple = ()
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, digits):
+        """The reading of these Digits: their number, or the first refused one's reason."""
+        refused = next((d for d in digits if d.digit is None), None)
+        if refused is not None:
+            return cls(None, tuple(digits), refused.reason)
+        return cls("".join(str(d.digit) for d in digits), tuple(digits))
+
+    def to_json(self, inputs=True):
+        """A JSON-ready dict (the page's and predict.py --json's): number, reason, digits;
+        for a picture of one digit, that digit's digit, confidence, probabilities (and
+        input) at the top level too. `inputs` False leaves the 28x28 inputs out."""
+        digits = [d.to_json(inputs) for d in self.digits]
+        out = {"number": self.number, "digits": digits}
+        if self.reason:
+            out["reason"] = self.reason
+        if len(digits) == 1:
+            fields = ("digit", "confidence", "probabilities", "input")[: 4 if inputs else 3]
+            out.update({k: digits[0][k] for k in fields})
+        return out
+
+
+@dataclass(frozen=True)
+class Detector:
+    """The not-a-digit detector (train.py --model detector): its model, and the "not a
+    digit" probability above which it refuses (its record's threshold)."""
+
+    model: object
+    threshold: float
+
+    NOT_A_DIGIT = 1  # its second output
+
+    def not_a_digit(self, inputs):
+        """The probability that each 28x28 input (0-1) is not a digit."""
+        return predict(self.model, 255 * inputs)[:, self.NOT_A_DIGIT]
+
+
+class Reader:
+    """Reads pictures: `model` classifies single digits; `lines` is the line reader;
+    `detector` a Detector, or None."""
+
+    def __init__(self, model, lines, detector=None, min_confidence=MIN_CONFIDENCE,
+                 something_else_level=SOMETHING_ELSE_LEVEL):
+        self.model, self.lines, self.detector = model, lines, detector
+        self.min_confidence, self.something_else_level = min_confidence, something_else_level
+
+    def read(self, grey, name="image", scale=1.0):
+        """A picture (2-D grey levels in [0, 1], from images.load_picture) -> a Reading.
+
+        `scale` is the original picture's size over `grey`'s (load_picture reduces large
+        pictures), so that boxes are in the original's pixels. A picture that cannot be
+        read at all raises DigitsError.
+        """
+        try:
+            ink, (top, left) = locate_ink(grey, name)
+        except NoInk:
+            return Reading(None, (), "no ink: the picture is blank")
+        strip, placement = line_input(ink)
+        frames = read_line(self.lines, strip)
+        symbols = [self._doubt(frames, symbol) for symbol in decode(frames)]
+        if not symbols:
+            return Reading(None, (), "not a digit: nothing in it reads as a digit")
+        apart = _apart(ink, len(symbols))
+        spans = apart or _spans(symbols, placement, ink.shape[1])
+        boxes = [_box(ink, a, b, top, left, scale) for a, b in spans]
+        if len(symbols) == 1:
+            symbol = symbols[0]
+            return Reading.of([self._single(ink, boxes[0], _in_line(frames, symbol) if symbol.is_digit else None)])
+        seen = np.stack([_crop(ink, a, b) for a, b in spans])
+        by_model = predict(self.model, 255 * seen)  # each digit alone, as a single one is
+        digits = []
+        for symbol, alone, image, box in zip(symbols, by_model, seen, boxes):
+            in_line = _in_line(frames, symbol)
+            if not symbol.is_digit and not (apart and alone.max() >= CERTAIN):
+                digits.append(Digit(None, symbol.confidence, in_line, box, image, SOMETHING_ELSE))
+                continue
+            # something else, written apart, that the digit model is all but certain of is
+            # a digit, as it would be alone
+            p = combine(in_line, alone) if symbol.is_digit and apart else in_line if symbol.is_digit else alone
+            sure, reason = float(p.max()), None
+            if sure < self.min_confidence:
+                reason = (
+                    f"not a digit: the readers are {100 * sure:.0f}% sure at most "
+                    f"(they need {100 * self.min_confidence:.0f}%)"
+                )
+            digits.append(Digit(None if reason else int(p.argmax()), sure, p, box, image, reason))
+        return Reading.of(digits)
+
+    def _doubt(self, frames, symbol):
+        """A "something else" less probable than the level -> the likeliest digit at its
+        frame, as sure as its share of the ten digits' probability there."""
+        if symbol.is_digit or symbol.confidence >= self.something_else_level:
+            return symbol
+        frame = frames[symbol.first + int(np.argmax(frames[symbol.first : symbol.last + 1, OTHER]))]
+        shares = digit_probabilities(frame)
+        digit = int(np.argmax(shares))
+        return replace(symbol, cls=class_of(digit), confidence=float(shares[digit]))
+
+    def _single(self, ink, box, in_line):
+        """A line of one symbol, read as a single digit always was (see the docstring): a
+        Digit. `in_line`: the line reader's probabilities of the ten digits for it, or None
+        where it read "something else"."""
+        seen = digit_from_ink(ink)
+        p = predict(self.model, 255 * seen[None])[0]
+        something_else = in_line is None
+        if not something_else and _narrow(ink):
+            p = combine(in_line, p)
+        sure = float(p.max())
+        reason = None
+        other = 0.0 if self.detector is None else float(self.detector.not_a_digit(seen[None])[0])
+        if something_else and sure < CERTAIN:
+            reason = SOMETHING_ELSE
+        elif self.detector is not None and other > self.detector.threshold and sure < CERTAIN:
+            reason = f"not a digit: it looks like something else ({100 * other:.0f}%)"
+        elif sure < self.min_confidence:
+            reason = (
+                f"not a digit: the model is {100 * sure:.0f}% sure at most "
+                f"(it needs {100 * self.min_confidence:.0f}%)"
+            )
+        return Digit(None if reason else int(p.argmax()), sure, p, box, seen, reason)
+
+
+def read_line(lines, strip):
+    """The line reader's (FRAMES, CLASSES) probabilities for one strip: the mean of its
+    readings of the strip moved by SHIFTS rows (line_input leaves two blank rows above
+    and below the ink, so no ink wraps round)."""
+    return predict(lines, np.stack([np.roll(strip, shift, axis=0) for shift in SHIFTS])).mean(axis=0)
+
+
+def combine(in_line, alone):
+    """One digit's probabilities from the line reader (in its line) and the digit model (its
+    ink alone): their mean."""
+    return (in_line + alone) / 2
+
+
+def _narrow(ink):
+    """Whether the ink is narrower than NARROW times its height (a 1, as a rule)."""
+    ink = crop_to_ink(ink)
+    return ink.shape[1] < NARROW * ink.shape[0]
+
+
+def _in_line(frames, symbol):
+    """The line reader's probabilities of the ten digits for a symbol, at its likeliest frame."""
+    likeliest = symbol.first + int(np.argmax(frames[symbol.first : symbol.last + 1, symbol.cls]))
+    return digit_probabilities(frames[likeliest])
+
+
+def _crop(ink, a, b):
+    """The 28x28 digit the ink in columns [a, b) makes (blank if there is none)."""
+    piece = np.zeros_like(ink)
+    piece[:, a:b] = ink[:, a:b]
+    return digit_from_ink(piece) if piece.any() else np.zeros((28, 28), np.float32)
+
+
+def _apart(ink, count):
+    """The ink's columns split where no ink is, as [a, b) spans, if that makes `count`
+    pieces (digits written apart); else None. Pieces of under 1% of the ink are specks."""
+    inked = ink.max(axis=0) > 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], inked.astype(np.int8), [0]])))
+    runs = list(zip(edges[::2], edges[1::2]))
+    mass = ink.sum()
+    runs = [(a, b) for a, b in runs if ink[:, a:b].sum() >= 0.01 * mass]
+    return runs if len(runs) == count else None
+
+
+def _spans(symbols, placement, width):
+    """Each symbol's ink columns [a, b): from the midpoint with the one before to the
+    midpoint with the one after (the line's ends for the first and last)."""
+    centres = [(symbol.first + symbol.last + 1) / 2 * STRIDE for symbol in symbols]
+    cuts = [0.0, *[(x + y) / 2 for x, y in zip(centres, centres[1:])], float("inf")]
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        start, stop = placement.columns(a, b) if np.isfinite(b) else (placement.columns(a, a)[0], width)
+        out.append((max(0, start if a > 0 else 0), min(width, max(stop, start + 1))))
+    return out
+
+
+def _box(ink, a, b, top, left, scale):
+    """The box of the ink in columns [a, b), in the original picture's pixels."""
+    rows = np.flatnonzero(ink[:, a:b].max(axis=1) > 0)
+    cols = np.flatnonzero(ink[:, a:b].max(axis=0) > 0)
+    if len(rows) == 0:
+        rows, cols = np.array([0, ink.shape[0] - 1]), np.array([0, b - a - 1])
+    y0, y1 = top + rows[0], top + rows[-1] + 1
+    x0, x1 = left + a + cols[0], left + a + cols[-1] + 1
+    return {
+        "left": int(round(x0 * scale)),
+        "top": int(round(y0 * scale)),
+        "width": int(round((x1 - x0) * scale)),
+        "height": int(round((y1 - y0) * scale)),
+    }
+
+
+def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFIDENCE):
+    """A Reader from model files (detector None or 'none': without one)."""
+    return Reader(
+        open_model(model, backend),
+        open_model(
+            lines,
+            backend,
+            classes=(FRAMES, CLASSES),
+            input_shape=(HEIGHT, WIDTH),
+            hint="train one with 'python train.py --model reader', or pass --reader PATH",
+        ),
+        None if detector in (None, "none") else open_detector(detector, backend),
+        min_confidence,
+    )
+
+
+def open_detector(path, backend="auto"):
+    """The not-a-digit Detector at `path`, with the threshold its record holds."""
+    hint = "train one with 'python train.py --model detector', or pass --detector PATH (or none)"
+    model = open_model(path, backend, classes=2, hint=hint)
+    record = read_record(path) or {}
+    if "threshold" not in record:
+        raise DigitsError(f"{path}: no detector record with a threshold beside it; {hint}")
+    return Detector(model, float(record["threshold"]))
