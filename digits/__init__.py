@@ -1,30 +1,18 @@
-"""Shared code for the MNIST scripts, one module per concern:
+"""Shared code for the MNIST scripts, in two sides and what they share:
 
-data        MNIST on disk: data/mnist.npz, checked, and the validation hold-out
-idx         the original IDX files -> data/mnist.npz (python -m digits.make.idx DIR)
-models      the networks, each a list of Keras layers
-recipes     how each network is trained (epochs, batch, rate, augmentation)
-training    training a model by its recipe (recipes), keeping the best epoch
-progress    a run's progress on disk, so that it resumes; one run per output file
-store       saving a model with its JSON record, and loading it safely
-inference   class probabilities for images, ensembles, batch speed
-reading     a picture -> its digits left to right, or "not a digit" (predict.py, the page)
-lines       a line of ink as the line reader sees it, and lines made by code to train it
-fonts       the typefaces those are drawn in, split by family into train, dev and test
-calibration temperature scaling: confidences that mean what they say
-detector    the network that tells a digit from anything else
-export      ONNX, LiteRT and SavedModel files; onnx_model runs the ONNX one (light path)
-synthetic   typeset and pen-drawn digits and non-digits, made by code
-metrics     accuracy, per-digit precision/recall/F1, confusion matrix
-images      reading people's pictures and preparing them the way MNIST's digits were
-plots, report, web, files, backend: pictures, the README table, the drawing page,
-atomic writes, importing Keras quietly
-cli         the command lines, one module each (cli/train.py, cli/predict.py, ...), and
+read/       a person's picture -> a Reading: images, the line reader's strip, opening
+            models (Keras or ONNX), inference, the Reader, the drawing page
+make/       the data and the networks: MNIST, fonts, generated pictures and lines, the
+            networks' descriptions and layers, training, calibration, saving, export
+cli/        the command lines, one module each (cli/train.py, cli/predict.py, ...), and
             what they share: flags, one-line errors
+provenance  the records beside models and exports: paths, checksums, command, versions
+metrics, plots, report: scores, pictures and the README's table; files: atomic writes;
+backend: importing Keras quietly
 
-The top-level scripts (train.py, predict.py, ...) run the commands in cli/; `pip install .`
-puts them on PATH as digits-train, digits-predict, ... Importing it
-loads no data and starts no training.
+The read side never imports the make side. The top-level scripts (train.py, predict.py,
+...) run the commands in cli/; `pip install .` puts them on PATH as digits-train,
+digits-predict, ... Importing the package loads no data and starts no training.
 """
 
 from pathlib import Path

@@ -6,6 +6,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER
 from digits.cli import run
 from digits.make.data import DEFAULT_PATH, load_mnist
 
@@ -36,6 +37,30 @@ def fonts():
 def mnist():
     """The shipped, verified MNIST arrays (read once per test session)."""
     return load_mnist(DEFAULT_PATH)
+
+
+@pytest.fixture(scope="session")
+def shipped_reader():
+    """The shipped models as predict.py and serve.py read with them, on Keras: a Reader
+    with the default model, line reader and detector (reader.model is the digit model)."""
+    from digits.read.reading import open_reader
+
+    return open_reader(DEFAULT_MODEL, DEFAULT_READER, DEFAULT_DETECTOR, "keras")
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    """models/NAME.keras, loaded once per session: shipped_model("cnn")."""
+    from digits.read.models import load_model
+
+    loaded = {}
+
+    def load(name, **shape):
+        if name not in loaded:
+            loaded[name] = load_model(ROOT / "models" / f"{name}.keras", **shape)
+        return loaded[name]
+
+    return load
 
 
 @pytest.fixture

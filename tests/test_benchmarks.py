@@ -101,7 +101,7 @@ def test_determinism_benchmark_gives_the_same_weights_twice_with_deterministic_o
 
     runs = determinism.main(["--repeats", "2", "--epochs", "1", "--limit", "3000"])
     assert len({run["weights"] for run in runs[True]}) == 1
-    assert all(run["seconds"] > 0 for run in runs[True] + runs[False])
+    assert len(runs[True]) == len(runs[False]) == 2
 
 
 @pytest.mark.slow
@@ -109,7 +109,9 @@ def test_epoch_benchmark_times_every_variant_and_the_two_recipes(capsys):
     from benchmarks import epoch
 
     seconds = epoch.main(["--rounds", "1", "--epochs", "2", "--limit", "2000"])
-    assert set(seconds) == set(epoch.variants()) and min(seconds.values()) > 0
+    assert set(seconds) == set(epoch.variants())
     out = capsys.readouterr().out
     assert out.count("\n| ") == len(seconds) + 1
-    assert f"{epoch.RECIPE.epochs} epochs of the recipe against 20 of keras-mnist-mlp: x" in out
+    # the closing ratio is the recipe's epochs against the reference's, from these times
+    ratio = epoch.RECIPE.epochs * seconds["the recipe"] / (20 * seconds["keras-mnist-mlp"])
+    assert f"{epoch.RECIPE.epochs} epochs of the recipe against 20 of keras-mnist-mlp: x{ratio:.2f}" in out

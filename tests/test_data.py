@@ -4,6 +4,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import SHARED_MNIST, tiny_arrays
 
 from digits import DigitsError
@@ -222,3 +224,34 @@ def test_validation_split_is_fixed_disjoint_and_complete():
 def test_validation_split_rejects_impossible_sizes():
     with pytest.raises(DigitsError, match="validation-size below 10"):
         data.split_validation(np.arange(10), np.arange(10), size=10)
+
+
+# ------------------------------------------------------------------ property-based
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_idx_reader_on_any_bytes_gives_an_array_or_its_own_error(raw):
+    try:
+        result = idx.parse_idx(raw)
+    except DigitsError:
+        return
+    assert isinstance(result, np.ndarray) and result.dtype.isnative
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(sorted(idx.IDX_DTYPES)),
+    st.lists(st.integers(0, 4), min_size=1, max_size=3),
+    st.data(),
+)
+def test_idx_reader_reads_back_any_well_formed_file(code, shape, draw):
+    dtype = idx.IDX_DTYPES[code]
+    count = int(np.prod(shape))
+    size = count * dtype.itemsize
+    values = np.frombuffer(draw.draw(st.binary(min_size=size, max_size=size)), dtype=dtype)
+    raw = (
+        bytes([0, 0, code, len(shape)]) + np.array(shape, dtype=">u4").tobytes() + values.tobytes()
+    )
+    parsed = idx.parse_idx(raw)
+    assert parsed.shape == tuple(shape) and parsed.dtype.isnative
+    assert parsed.astype(dtype).tobytes() == values.tobytes()

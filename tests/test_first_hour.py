@@ -165,3 +165,9 @@ def test_exports_and_runs_are_ignored_by_git(path):
 def test_without_dpkg_every_font_package_counts_as_missing(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert len(missing_packages()) > 100
+
+
+def test_the_code_has_a_licence_and_the_data_its_own():
+    licence = (ROOT / "LICENSE").read_text()
+    assert "MIT License" in licence and "CC BY-SA 3.0" in licence
+    assert "CC BY-SA 3.0" in (ROOT / "data" / "README.md").read_text()

@@ -2,20 +2,21 @@
 
 import io
 import json
+import os
+import warnings
+import weakref
 from pathlib import Path
 
 import matplotlib.image
 import numpy as np
 import pytest
-from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from digits.cli import predict
-from digits import DEFAULT_MODEL, DigitsError
+from digits import DigitsError, DigitsWarning
 from digits.read.inference import predict as probabilities_of
-from digits.read.models import load_model
 from digits.read.images import image_files, load_picture, normalize_digit, page_bounds
 
 OWN_IMAGES = Path(__file__).resolve().parent / "digit_images"
@@ -27,9 +28,9 @@ def own(label, family, suffix=""):
 
 
 @pytest.fixture(scope="module")
-def shipped():
+def shipped(shipped_reader):
     """The model predict.py and serve.py use unless told otherwise."""
-    return load_model(ROOT / DEFAULT_MODEL)
+    return shipped_reader.model
 
 
 def test_normalisation_repeats_mnists_own_preparation(mnist):
@@ -212,3 +213,67 @@ def test_fast_percentile_is_numpys_for_float32_images(size, q, draw):
     seed = draw.draw(st.integers(0, 2**31))
     values = np.random.default_rng(seed).random(size).astype(np.float32)
     assert percentile(values, q) == float(np.percentile(values, q))
+
+
+# ------------------------------------------------------------------ pictures a user gives
+
+
+def test_predict_holds_no_picture_after_it_is_read(tmp_path, monkeypatch, cli):
+    """A folder of any size runs in flat memory: no decoded picture outlives its line."""
+    import digits.read.images
+
+    for i in range(6):
+        Image.new("L", (600, 400), 255).save(tmp_path / f"{i}.png")
+    loaded = []  # weak references: they do not keep a picture alive
+    load = digits.read.images.load_picture
+
+    class Picture(np.ndarray):  # an ndarray that weak references can point to
+        pass
+
+    def tracked(path, name=None):
+        held = sum(ref() is not None for ref in loaded)  # the loop's last one, at most
+        assert held <= 1, f"{held} earlier pictures are still held"
+        grey, scale = load(path, name)
+        grey = grey.view(Picture)
+        loaded.append(weakref.ref(grey))
+        return grey, scale
+
+    monkeypatch.setattr(digits.read.images, "load_picture", tracked)
+    status, out, _ = cli(predict.main, "--backend", "keras", str(tmp_path))
+    assert status == 0 and out.count("\n") == 6
+
+def test_an_image_over_pillows_own_limit_is_called_too_large(tmp_path):
+    from digits.read.images import load_picture
+
+    path = tmp_path / "huge.png"
+    Image.new("1", (20000, 9000)).save(path)  # 180 megapixels, a few kilobytes
+    with pytest.raises(DigitsError, match="too large: over the 40 megapixel limit"):
+        load_picture(path)[0]
+
+def test_a_picture_that_may_not_be_read_says_so(tmp_path, monkeypatch):
+    import digits.read.images
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(digits.read.images.Image, "open", denied)
+    with pytest.raises(DigitsError, match=r"x.png: cannot be read \(Permission denied\)"):
+        digits.read.images.load_picture(tmp_path / "x.png")[0]
+
+def test_a_folder_that_cannot_be_read_is_named_in_a_warning(tmp_path, monkeypatch):
+    import digits.read.images
+
+    (tmp_path / "a.png").write_bytes(b"")
+    real_walk = os.walk
+
+    def walk(top, onerror=None):
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
+        yield from real_walk(top)
+
+    monkeypatch.setattr(digits.read.images.os, "walk", walk)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        files = digits.read.images.image_files([tmp_path])
+    assert files == [tmp_path / "a.png"]
+    (warning,) = [w for w in caught if issubclass(w.category, DigitsWarning)]
+    assert "locked: cannot read this folder (Permission denied)" in str(warning.message)

@@ -9,13 +9,13 @@ from conftest import ROOT
 
 from benchmarks.reading import TARGETS, scores
 from digits.cli import predict
-from digits import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_READER
+from digits import DEFAULT_DETECTOR
 from digits.make.calibration import fit_temperature, softmax, split_head, with_temperature
 from digits.read.images import load_picture, locate_ink, normalize_digit
 from digits.read.inference import predict as probabilities_of
 from digits.make.lines import line_input
 from digits.metrics import expected_calibration_error
-from digits.read.reading import SHIFTS, Reader, _narrow, open_reader, read_line
+from digits.read.reading import SHIFTS, Reader, _narrow, read_line
 from digits.provenance import read_record
 from digits.make.synthetic import TEMPLATES, pen_written
 
@@ -23,8 +23,8 @@ TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
-def reader():
-    return open_reader(ROOT / DEFAULT_MODEL, ROOT / DEFAULT_READER, ROOT / DEFAULT_DETECTOR, "keras")
+def reader(shipped_reader):
+    return shipped_reader
 
 
 @pytest.fixture(scope="module")

@@ -284,3 +284,14 @@ def test_model_taking_other_images_is_refused(tmp_path):
         DigitsError, match=r"takes \(32, 32, 3\).*must take the raw \(28, 28\) image"
     ):
         load_model(path)
+
+
+def test_a_later_run_removes_the_temporary_files_of_a_killed_save(tmp_path):
+    output = tmp_path / "m.keras"
+    stale = [tmp_path / ".m.x1y2z3.tmp.keras", tmp_path / ".m.a9b8c7.tmp.json"]
+    for path in stale:
+        path.write_bytes(b"half a model")
+    other = tmp_path / ".other.q1w2e3.tmp.keras"  # another output's: not ours to remove
+    other.write_bytes(b"")
+    with one_run_per_output(output):
+        assert not any(path.exists() for path in stale) and other.exists()

@@ -2,11 +2,14 @@
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from digits import DigitsError
 from digits.backend import keras
 from digits.make.layers import build
 from digits.make.networks import NETWORKS
+from digits.make.store import save_model
+from digits.provenance import RecordMismatch, read_record, sha256_of
 from digits.read.models import load_model
 
 
@@ -71,8 +74,6 @@ def test_a_model_for_another_task_is_refused(tmp_path):
 def test_save_model_writes_the_model_and_its_record_with_checksums(tmp_path):
     import json
 
-    from digits.make.store import save_model
-    from digits.provenance import sha256_of
 
     model = build(NETWORKS["cnn"])
     written = save_model(model, {"model": "cnn", "seed": 4}, tmp_path / "m.keras", h5_copy=True)
@@ -88,8 +89,6 @@ def test_save_model_writes_the_model_and_its_record_with_checksums(tmp_path):
 
 
 def test_a_model_resaved_with_plain_keras_loads_with_a_warning(tmp_path):
-    from digits.make.store import save_model
-    from digits.provenance import RecordMismatch
 
     path = tmp_path / "m.keras"
     save_model(build(NETWORKS["mlp"]), {"model": "mlp"}, path)
@@ -102,3 +101,14 @@ def test_a_model_resaved_with_plain_keras_loads_with_a_warning(tmp_path):
 def test_a_model_without_a_record_loads_without_a_warning(saved_mlp, recwarn):
     load_model(saved_mlp)
     assert not [w for w in recwarn if "describes another file" in str(w.message)]
+
+
+def test_the_record_has_a_checksum_of_the_weights_that_identical_saves_share(tmp_path):
+    from digits.read.models import load_model
+
+    model = load_model(ROOT / "models" / "cnn.keras")
+    save_model(model, {}, tmp_path / "a.keras")
+    save_model(model, {}, tmp_path / "b.keras")
+    a, b = read_record(tmp_path / "a.keras"), read_record(tmp_path / "b.keras")
+    assert a["weights_sha256"] == b["weights_sha256"]
+    assert len(a["weights_sha256"]) == 64

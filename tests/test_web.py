@@ -42,16 +42,13 @@ ONE = [[(140, 40), (140, 240)]]
 FOUR = [[(190, 240), (190, 40), (60, 170), (230, 170)]]
 
 
-def shipped_reader(detector=True):
-    """The shipped models as predict.py and serve.py read with them, on Keras."""
-    return open_reader(
-        ROOT / DEFAULT_MODEL, ROOT / DEFAULT_READER, ROOT / DEFAULT_DETECTOR if detector else None, "keras"
-    )
+def without_detector(reader):
+    return Reader(reader.model, reader.lines)
 
 
 @pytest.fixture(scope="module")
-def app():
-    return create_app(shipped_reader())
+def app(shipped_reader):
+    return create_app(shipped_reader)
 
 
 def png_of(strokes, size=280, width=18, height=None):
@@ -163,12 +160,12 @@ def test_an_image_too_large_to_decode_is_refused_unread(app):
     assert response.status_code == 413 and "megapixel limit" in response.get_json()["error"]
 
 
-def test_large_images_wait_their_turn_or_get_503(monkeypatch):
+def test_large_images_wait_their_turn_or_get_503(monkeypatch, shipped_reader):
     import digits.read.web
 
     monkeypatch.setattr(digits.read.web, "LARGE_WAIT", 0.1)
     turn = threading.BoundedSemaphore(1)
-    app = create_app(shipped_reader(detector=False), large_image_turn=turn)
+    app = create_app(without_detector(shipped_reader), large_image_turn=turn)
     large = png_of(SEVEN, size=1600)  # 2.56 megapixels
     turn.acquire()  # another large image is being read
     busy = app.test_client().post("/predict", data=large, content_type="image/png")
@@ -413,8 +410,8 @@ def test_drawing_with_the_mouse_shows_the_digit(page):
 
 
 @pytest.mark.slow
-def test_an_answer_that_arrives_after_clear_is_dropped(browser):
-    reader = shipped_reader(detector=False)
+def test_an_answer_that_arrives_after_clear_is_dropped(browser, shipped_reader):
+    reader = shipped_reader
     slow = create_app(Reader(reader.model, SlowModel(reader.lines)))
     with serving(slow) as address:
         page = browser.new_page(viewport={"width": 900, "height": 620})
@@ -485,8 +482,8 @@ def test_page_renders_canvas_bars_and_the_model_input(page, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_stale_answer_arriving_after_a_fresh_one_is_not_shown(browser):
-    reader = shipped_reader(detector=False)
+def test_a_stale_answer_arriving_after_a_fresh_one_is_not_shown(browser, shipped_reader):
+    reader = shipped_reader
     slow = create_app(Reader(reader.model, SlowModel(reader.lines, seconds=2, first_only=True)))
     with serving(slow) as address:
         page = browser.new_page(viewport={"width": 1000, "height": 800})
@@ -597,7 +594,7 @@ def main(folder):
     screenshot of each to `folder` (drawing-page.png, drawing-page-phone.png)."""
     from playwright.sync_api import sync_playwright
 
-    app = create_app(shipped_reader())
+    app = create_app(open_reader(DEFAULT_MODEL, DEFAULT_READER, DEFAULT_DETECTOR, "keras"))
     with serving(app) as address, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS

@@ -151,7 +151,7 @@ def default_output(args):
 def train_and_save(args, argv, arrays, output):
     from digits.make.store import save_model
     from digits.make.progress import lock_path, progress_folder
-    from digits.make.training import train
+    from digits.make.training import TASKS, train
 
     network = NETWORKS[args.model]
     recipe = with_overrides(
@@ -207,7 +207,7 @@ def train_and_save(args, argv, arrays, output):
         f"best validation accuracy {100 * record['best_val_accuracy']:.2f}% at epoch "
         f"{record['best_epoch']}, {record['training_seconds']:.0f} s of training{resumed}; "
         f"saved {', '.join(map(str, written))}\n"
-        f"test it with: python evaluate.py --model {output}"
+        + TASKS[network.task].try_it.format(path=output)
     )
     return 0
 

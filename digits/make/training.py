@@ -107,6 +107,7 @@ class Task:
     finish: Callable  # (model, val) -> (model, record entries, best figure or None)
     test_inputs: Callable = test_images  # arrays -> inputs
     metrics: tuple = ("accuracy",)
+    try_it: str = "test it with: python evaluate.py --model {path}"  # what train.py suggests
 
 
 def one_hot(classes):
@@ -120,9 +121,23 @@ def cross_entropy(recipe):
 TASKS = {
     "digits": Task(digit_sets, one_hot(NUM_CLASSES), cross_entropy, ("val_accuracy", "max"), calibrated),
     "lines": Task(
-        line_sets, np.asarray, lambda recipe: CTCLoss(), ("val_loss", "min"), lines_read_exactly, test_lines, ()
+        line_sets,
+        np.asarray,
+        lambda recipe: CTCLoss(),
+        ("val_loss", "min"),
+        lines_read_exactly,
+        test_lines,
+        metrics=(),
+        try_it="read with it: python predict.py --reader {path} IMAGE",
     ),
-    "detector": Task(detector.training_sets, one_hot(2), cross_entropy, ("val_accuracy", "max"), with_threshold),
+    "detector": Task(
+        detector.training_sets,
+        one_hot(2),
+        cross_entropy,
+        ("val_accuracy", "max"),
+        with_threshold,
+        try_it="read with it: python predict.py --detector {path} IMAGE",
+    ),
 }
 
 
