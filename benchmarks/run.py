@@ -27,7 +27,6 @@ reference's median from the same run: below 1 is faster.
 """
 
 import platform
-import shlex
 import statistics
 import sys
 import time
@@ -37,13 +36,13 @@ import numpy as np
 
 from digits.backend import keras
 from digits.cli import ArgumentParser
-from digits.make.data import load_mnist
+from digits.make.data import VALIDATION_SIZE, load_mnist
 from digits.read.inference import average_probabilities, images_per_second, predict
 from digits.make.layers import raw_image
 from digits.make.networks import ENSEMBLE, NETWORKS, with_overrides
 from digits.make.store import save_model
 from digits.make.training import train
-from digits.provenance import library_versions
+from digits.provenance import command_line, library_versions
 
 L = keras.layers
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -136,7 +135,7 @@ def train_reference(name, arrays, seed, epochs=None, limit=None):
 
 def train_ours(name, arrays, seed, epochs=None, limit=None):
     recipe = with_overrides(NETWORKS[name].recipe, epochs=epochs)
-    validation = 500 if limit else 5000
+    validation = 500 if limit else VALIDATION_SIZE
     model, record = train(NETWORKS[name], arrays, recipe, seed, limit=limit, validation_size=validation, verbose=0)
     return model, {
         "epochs": recipe.epochs,
@@ -361,9 +360,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     seeds = 1 if args.quick else args.seeds
-    command = shlex.join(
-        ["python", "-m", "benchmarks.run", *(sys.argv[1:] if argv is None else argv)]
-    )
+    command = command_line("-m benchmarks.run", sys.argv[1:] if argv is None else argv)
 
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy(args.mixed_precision)

@@ -1,18 +1,12 @@
-"""Shared code for the MNIST scripts, in two sides and what they share:
+"""Shared code for the MNIST scripts: read/ turns a person's picture into a Reading, make/
+makes the data and the networks (each side's docstring lists its modules), cli/ holds the
+command lines. The read side never imports the make side. What both share is here and
+beside it: paths and errors, provenance (the records beside models), metrics, plots, the
+results table (report), atomic writes (files), importing Keras quietly (backend).
 
-read/       a person's picture -> a Reading: images, the line reader's strip, opening
-            models (Keras or ONNX), inference, the Reader, the drawing page
-make/       the data and the networks: MNIST, fonts, generated pictures and lines, the
-            networks' descriptions and layers, training, calibration, saving, export
-cli/        the command lines, one module each (cli/train.py, cli/predict.py, ...), and
-            what they share: flags, one-line errors
-provenance  the records beside models and exports: paths, checksums, command, versions
-metrics, plots, report: scores, pictures and the README's table; files: atomic writes;
-backend: importing Keras quietly
-
-The read side never imports the make side. The top-level scripts (train.py, predict.py,
-...) run the commands in cli/; `pip install .` puts them on PATH as digits-train,
-digits-predict, ... Importing the package loads no data and starts no training.
+The top-level scripts (train.py, predict.py, ...) run the commands in cli/; `pip install .`
+puts them on PATH as digits-train, digits-predict, ... Importing the package loads no data
+and starts no training.
 """
 
 from pathlib import Path

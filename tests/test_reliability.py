@@ -15,7 +15,7 @@ from digits.cli import train
 from digits import DigitsError
 from digits.make import training
 from digits.backend import keras
-from digits.make.networks import Recipe
+from digits.make.networks import NETWORKS, Recipe
 from digits.read.models import load_model
 from digits.make.progress import one_run_per_output, progress_folder, read_history, resumable_run
 from digits.make.training import train as train_model
@@ -33,8 +33,8 @@ def weights_of(model):
 
 @pytest.mark.slow
 def test_same_seed_gives_bit_identical_weights_and_metrics(mnist):
-    first, first_record = train_model("cnn", mnist, SHORT_RECIPE, 7, verbose=0, **SHORT)
-    second, second_record = train_model("cnn", mnist, SHORT_RECIPE, 7, verbose=0, **SHORT)
+    first, first_record = train_model(NETWORKS["cnn"], mnist, SHORT_RECIPE, 7, verbose=0, **SHORT)
+    second, second_record = train_model(NETWORKS["cnn"], mnist, SHORT_RECIPE, 7, verbose=0, **SHORT)
     for a, b in zip(weights_of(first), weights_of(second), strict=True):
         assert a.tobytes() == b.tobytes()
     first_record["history"].pop("epoch_seconds"), second_record["history"].pop("epoch_seconds")
@@ -44,7 +44,7 @@ def test_same_seed_gives_bit_identical_weights_and_metrics(mnist):
 @pytest.mark.slow
 def test_mixed_precision_runs_are_reproducible_and_give_a_float32_model(mnist):
     recipe = replace(SHORT_RECIPE, augment=True, mixed_precision=True)
-    runs = [train_model("mlp", mnist, recipe, 3, verbose=0, **SHORT) for _ in range(2)]
+    runs = [train_model(NETWORKS["mlp"], mnist, recipe, 3, verbose=0, **SHORT) for _ in range(2)]
     (first, record), (second, _) = runs
     for a, b in zip(weights_of(first), weights_of(second), strict=True):
         assert a.tobytes() == b.tobytes()
@@ -55,7 +55,7 @@ def test_mixed_precision_runs_are_reproducible_and_give_a_float32_model(mnist):
     assert first.predict(mnist["x_test"][:5], verbose=0).dtype == np.float32
     assert keras.mixed_precision.dtype_policy().name == "float32"
     # asked for, whatever the CPU; not asked for, float32 on every CPU
-    _, record = train_model("mlp", mnist, SHORT_RECIPE, 3, verbose=0, **SHORT)
+    _, record = train_model(NETWORKS["mlp"], mnist, SHORT_RECIPE, 3, verbose=0, **SHORT)
     assert record["config"]["precision"] == "float32"
 
 
@@ -65,7 +65,7 @@ def test_steps_per_call_changes_the_speed_not_the_weights(mnist, monkeypatch):
     runs = []
     for steps in (1, 7):
         monkeypatch.setattr(training, "STEPS_PER_CALL", steps)
-        runs.append(train_model("mlp", mnist, replace(SHORT_RECIPE, augment=True), 5, verbose=0, **SHORT))
+        runs.append(train_model(NETWORKS["mlp"], mnist, replace(SHORT_RECIPE, augment=True), 5, verbose=0, **SHORT))
     (first, first_record), (second, second_record) = runs
     for a, b in zip(weights_of(first), weights_of(second), strict=True):
         assert a.tobytes() == b.tobytes()
@@ -74,8 +74,8 @@ def test_steps_per_call_changes_the_speed_not_the_weights(mnist, monkeypatch):
 
 @pytest.mark.slow
 def test_different_seeds_give_different_runs(mnist):
-    a, a_record = train_model("mlp", mnist, SHORT_RECIPE, 1, verbose=0, **SHORT)
-    b, b_record = train_model("mlp", mnist, SHORT_RECIPE, 2, verbose=0, **SHORT)
+    a, a_record = train_model(NETWORKS["mlp"], mnist, SHORT_RECIPE, 1, verbose=0, **SHORT)
+    b, b_record = train_model(NETWORKS["mlp"], mnist, SHORT_RECIPE, 2, verbose=0, **SHORT)
     assert not np.array_equal(weights_of(a)[0], weights_of(b)[0])
     assert a_record["history"]["loss"] != b_record["history"]["loss"]
 

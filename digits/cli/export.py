@@ -41,7 +41,6 @@ def main(argv=None):
     from digits.files import write_json
     from digits.make.data import DEFAULT_PATH, load_mnist
     from digits.make.export import export, export_path
-    from digits.make.training import TASKS
     from digits.provenance import command_line, export_record_path, library_versions, sha256_of
     from digits.read.models import load_model
     from digits.read.shapes import fits
@@ -64,6 +63,8 @@ def main(argv=None):
             f"{args.model} takes {takes} and gives {gives}: not a digit model (28x28 in, 10 "
             f"out), the detector (2 out) or the line reader; nothing was exported"
         )
+    from digits.make.training import TASKS  # Keras: only once the model is known to be one
+
     images = TASKS[network.task].test_inputs(load_mnist(args.data or DEFAULT_PATH))
     check = export(model, args.format, output, images)
     write_json(

@@ -20,10 +20,11 @@ the lowest that refuses at most 1% of those validation digits; the record holds 
 what it refuses.
 """
 
+import contextlib
+
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digits import DigitsError
 from digits.make.data import split_validation
 from digits.make.synthetic import (
     LETTER_TEMPLATES,
@@ -36,56 +37,56 @@ from digits.make.synthetic import (
     shape,
     typeset,
 )
-from digits.read.images import digit_from_ink, normalize_digit
+from digits.read.images import NoInk, digit_from_ink, normalize_digit
 from digits.read.inference import predict
+from digits.read.reading import Detector
 
-NOT_A_DIGIT = 1  # the detector's second output
 DIGIT_SOURCES = 3000  # typeset and pen-drawn digits, each
 NONDIGIT_SOURCES = 6000  # letters, words, scribbles and shapes, in all
 
 
-def pieces_of(image):
-    """A synthetic picture -> the 28x28 input digits.read.reading would classify, 0-255, as the
-    list of one (none if it has no ink): the detector judges a line of one symbol whole."""
-    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    try:
-        return [255 * normalize_digit(grey)]
-    except DigitsError:
-        return []
+def as_inputs(images):
+    """Synthetic pictures -> the 28x28 inputs digits.read.reading would classify, 0-255 (a
+    picture without ink is left out): the detector judges a picture of one symbol whole."""
+    out = []
+    for image in images:
+        with contextlib.suppress(NoInk):
+            out.append(255 * normalize_digit(np.asarray(image.convert("L"), dtype=np.float32) / 255.0))
+    return np.stack(out)
 
 
 def synthetic_digits(rng, count):
     """Typeset and pen-drawn single digits, normalised: (count * 2, 28, 28)."""
-    out = []
-    for _ in range(count):
-        label = int(rng.integers(10))
-        for image in (typeset(str(label), rng), pen_written([label], TEMPLATES, rng)):
-            grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-            out.append(255 * normalize_digit(grey))
-    return np.stack(out)
+
+    def drawn():
+        for _ in range(count):
+            label = int(rng.integers(10))
+            yield typeset(str(label), rng)
+            yield pen_written([label], TEMPLATES, rng)
+
+    return as_inputs(drawn())
 
 
 def synthetic_nondigits(rng, count):
-    """Letters, words, scribbles and shapes, cut into pieces and normalised."""
-    out = []
-    for k in range(count):
+    """Letters, words, scribbles and shapes, normalised."""
+
+    def drawn(k):
         choice = k % 6
         if choice == 0:
-            image = typeset(str(rng.choice(list(LETTERS))), rng)
-        elif choice == 1:
-            image = pen_written([rng.choice(list(LETTER_TEMPLATES))], LETTER_TEMPLATES, rng)
-        elif choice == 2:
+            return typeset(str(rng.choice(list(LETTERS))), rng)
+        if choice == 1:
+            return pen_written([rng.choice(list(LETTER_TEMPLATES))], LETTER_TEMPLATES, rng)
+        if choice == 2:
             word = rng.choice(WORDS) if k % 2 else "".join(rng.choice(list(LETTERS), int(rng.integers(2, 6))))
-            image = typeset(str(word), rng)
-        elif choice == 3:
+            return typeset(str(word), rng)
+        if choice == 3:
             word = "".join(rng.choice(list(LETTER_TEMPLATES), int(rng.integers(2, 5))))
-            image = pen_written(list(word), LETTER_TEMPLATES, rng)
-        elif choice == 4:
-            image = scribble(rng)
-        else:
-            image = shape(rng, SHAPES[int(rng.integers(len(SHAPES)))])
-        out.extend(pieces_of(image))
-    return np.stack(out)
+            return pen_written(list(word), LETTER_TEMPLATES, rng)
+        if choice == 4:
+            return scribble(rng)
+        return shape(rng, SHAPES[int(rng.integers(len(SHAPES)))])
+
+    return as_inputs(drawn(k) for k in range(count))
 
 
 def varied(digits, rng):
@@ -105,11 +106,12 @@ def varied(digits, rng):
 def training_sets(arrays, validation_size, limit=None, seed=0):
     """((x, y), (x_val, y_val)): y is 1 for "not a digit". MNIST's training digits (the
     first `limit`) less the validation hold-out, varied, and the synthetic pictures, of
-    which a fifth are held out with MNIST's validation digits. A `limit` under MNIST's
-    55,000 draws as many fewer synthetic pictures."""
+    which a fifth are held out with MNIST's validation digits. A `limit` draws a share of
+    the synthetic pictures as large as its share of MNIST's training images."""
     rng = np.random.default_rng(seed)
-    (x_fit, _), (x_val, _) = split_validation(arrays["x_train"][:limit], arrays["y_train"][:limit], validation_size)
-    share = 1.0 if limit is None else min(1.0, limit / 55000)
+    x, labels = arrays["x_train"][:limit], arrays["y_train"][:limit]
+    (x_fit, _), (x_val, _) = split_validation(x, labels, validation_size)
+    share = 1.0 if limit is None else min(1.0, limit / len(arrays["x_train"]))
     x_fit = varied(x_fit, rng)
     drawn = synthetic_digits(rng, max(10, int(DIGIT_SOURCES * share)))
     others = synthetic_nondigits(rng, max(20, int(NONDIGIT_SOURCES * share)))
@@ -125,7 +127,7 @@ def choose_threshold(model, val, most_refused=0.01):
     """The lowest "not a digit" probability threshold that refuses at most `most_refused`
     of the validation digits, and what it does to them and to the validation non-digits."""
     x, y = val
-    scores = predict(model, x)[:, NOT_A_DIGIT]
+    scores = predict(model, x)[:, Detector.NOT_A_DIGIT]
     digit_scores, other_scores = scores[y == 0], scores[y == 1]
     threshold = float(np.quantile(digit_scores, 1 - most_refused))
     threshold = min(max(threshold, 0.5), 0.999)

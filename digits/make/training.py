@@ -9,6 +9,8 @@ that an interrupted run resumes where it stopped.
 """
 
 import contextlib
+import dataclasses
+import json
 import tempfile
 import time
 from dataclasses import dataclass
@@ -64,11 +66,11 @@ def line_sets(arrays, validation_size, limit, seed):
     return make_lines("train", arrays, count), make_lines("dev", arrays, max(count // 10, 1))
 
 
-def test_lines(arrays):
+def made_test_lines(arrays):
     return make_lines("test", arrays, TEST_LINES)[0]
 
 
-def test_images(arrays):
+def mnist_test_images(arrays):
     return arrays["x_test"]
 
 
@@ -84,13 +86,15 @@ def lines_read_exactly(model, val):
 
 
 def calibrated(model, val):
-    """(`model` calibrated on the validation images, what that did, their accuracy)."""
+    """(`model` calibrated on the validation images, what that did, None: the best
+    epoch's validation accuracy stands)."""
     model, calibration = calibrate(model, *val)
     return model, {"calibration": calibration}, None
 
 
 def with_threshold(model, val):
-    """(the detector, its threshold and what it refuses, its validation accuracy)."""
+    """(the detector, its threshold and what it refuses, None: the best epoch's
+    validation accuracy stands)."""
     return model, detector.choose_threshold(model, val), None
 
 
@@ -105,7 +109,7 @@ class Task:
     loss: Callable  # recipe -> a Keras loss
     monitor: tuple  # (validation figure, "max" or "min")
     finish: Callable  # (model, val) -> (model, record entries, best figure or None)
-    test_inputs: Callable = test_images  # arrays -> inputs
+    test_inputs: Callable = mnist_test_images  # arrays -> inputs
     metrics: tuple = ("accuracy",)
     try_it: str = "test it with: python evaluate.py --model {path}"  # what train.py suggests
 
@@ -120,24 +124,10 @@ def cross_entropy(recipe):
 
 TASKS = {
     "digits": Task(digit_sets, one_hot(NUM_CLASSES), cross_entropy, ("val_accuracy", "max"), calibrated),
-    "lines": Task(
-        line_sets,
-        np.asarray,
-        lambda recipe: CTCLoss(),
-        ("val_loss", "min"),
-        lines_read_exactly,
-        test_lines,
-        metrics=(),
-        try_it="read with it: python predict.py --reader {path} IMAGE",
-    ),
-    "detector": Task(
-        detector.training_sets,
-        one_hot(2),
-        cross_entropy,
-        ("val_accuracy", "max"),
-        with_threshold,
-        try_it="read with it: python predict.py --detector {path} IMAGE",
-    ),
+    "lines": Task(line_sets, np.asarray, lambda recipe: CTCLoss(), ("val_loss", "min"), lines_read_exactly,
+                  made_test_lines, (), "read with it: python predict.py --reader {path} IMAGE"),
+    "detector": Task(detector.training_sets, one_hot(2), cross_entropy, ("val_accuracy", "max"), with_threshold,
+                     try_it="read with it: python predict.py --detector {path} IMAGE"),
 }
 
 
@@ -219,20 +209,11 @@ def train(
 
 
 def run_config(name, recipe, seed, precision, deterministic, training, validation, limit):
-    """What a run is made of, as its record states it and a resumed run must repeat it."""
-    warmup = recipe.warmup
-    return {
+    """What a run is made of, as its record states it and a resumed run must repeat it: the
+    recipe whole, and what else decides the weights (as JSON has it: lists, not tuples)."""
+    return json.loads(json.dumps({
         "model": name,
-        "epochs": recipe.epochs,
-        "batch_size": recipe.batch_size,
-        "learning_rate": recipe.learning_rate,
-        "schedule": f"linear warm-up over {warmup:.0%} of the steps, then cosine decay to 0"
-        if warmup
-        else "cosine decay to 0",
-        "label_smoothing": recipe.label_smoothing,
-        "augment": recipe.augment,
-        "optimizer": "adam",
-        "adam_betas": list(recipe.adam_betas),
+        **dataclasses.asdict(recipe),
         "precision": precision,
         "seed": seed,
         "deterministic": deterministic,
@@ -240,7 +221,7 @@ def run_config(name, recipe, seed, precision, deterministic, training, validatio
         "validation_images": validation,
         "validation_seed": VALIDATION_SEED,
         "limit": limit,
-    }
+    }))
 
 
 def fit_model(network, task, recipe, seed, deterministic, precision, fit, val, progress, verbose):

@@ -30,11 +30,6 @@ def class_of(digit):
     return digit + 1
 
 
-def digit_of(cls):
-    """The digit 0-9 a digit class stands for."""
-    return cls - 1
-
-
 @dataclass(frozen=True)
 class Symbol:
     """One symbol of a decoded line: its class, the frames it spans, how sure the reader

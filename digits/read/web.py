@@ -10,7 +10,7 @@ message and a 4xx or 503 status.
 
 A drawing costs a few milliseconds, but a small file can decode to a huge image (a
 40-megapixel PNG of one colour is a few kilobytes). So the app refuses images over
-MAX_PIXELS unread (413), and takes those over LARGE_PIXELS one at a time in each server
+MAX_UPLOAD_PIXELS unread (413), and takes those over LARGE_PIXELS one at a time in each server
 process, resting after each twice as long as it worked on it: they never get more than a
 third of a core per process, however many arrive. One that cannot get its turn within
 LARGE_WAIT seconds is answered 503.
@@ -31,7 +31,7 @@ from digits.read.images import load_picture
 MAX_BODY = 8 * 1024 * 1024  # room for a phone's photo; a drawing is a few kilobytes
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp")
 FORM = "multipart/form-data"
-MAX_PIXELS = 16_000_000  # a phone's photo is 12 megapixels
+MAX_UPLOAD_PIXELS = 16_000_000  # a phone's photo is 12 megapixels
 LARGE_PIXELS = 2_000_000  # more than a drawing or a downsized photo needs
 LARGE_WAIT = 2.0  # seconds a large image may wait for its turn
 LARGE_REST = 2.0  # after a large image, rest this many times as long as it took
@@ -68,10 +68,10 @@ def create_app(reader, large_image_turn=None, in_thread=None):
         if not body:
             return error(400, "the request has no image in it")
         pixels = declared_pixels(body)
-        if pixels > MAX_PIXELS:
+        if pixels > MAX_UPLOAD_PIXELS:
             return error(
                 413, f"the image has {pixels / 1e6:.0f} megapixels, over this server's "
-                f"{MAX_PIXELS // 1_000_000} megapixel limit; send a smaller one"
+                f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixel limit; send a smaller one"
             )
         large = pixels > LARGE_PIXELS
         if large and not large_image_turn.acquire(timeout=LARGE_WAIT):
