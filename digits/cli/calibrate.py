@@ -2,7 +2,7 @@
 
     python -m digits.cli.calibrate models/cnn.keras [...]     # digits-calibrate when installed
 
-See digits/calibration.py for what temperature scaling is. Keras is imported only once
+See digits/make/calibration.py for what temperature scaling is. Keras is imported only once
 the flags are read, so --help and the light install's one-line error come at once.
 """
 
@@ -13,8 +13,7 @@ from digits.make.data import DEFAULT_PATH
 def main(argv=None):
     parser = ArgumentParser(
         prog="python -m digits.cli.calibrate",
-        description="Calibrate saved models in place: fit each one's temperature on the "
-        "validation hold-out and record it (and the ECE before and after) in its record.",
+        description=__doc__.split("\n\n")[0],
     )
     parser.add_argument("models", nargs="+", metavar="MODEL", help=".keras or .h5 models")
     parser.add_argument("--data", default=None, help="MNIST .npz file (default: data/mnist.npz)")

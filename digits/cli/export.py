@@ -55,7 +55,7 @@ def main(argv=None):
     model = load_model(args.model, classes=None, input_shape=None)
     takes, gives = model.input_shape[1:], model.output_shape[1:]
     network = next(
-        (n for n in NETWORKS.values() if n.exportable and fits(takes, gives, n.input_shape, n.output_shape)),
+        (n for n in NETWORKS.values() if fits(takes, gives, n.input_shape, n.output_shape)),
         None,
     )
     if network is None:

@@ -1,10 +1,5 @@
-"""A line of ink as the reader sees it, and lines made by code to train and test it.
-
-The reader (digits.make.layers.reader) reads a whole line of ink at once: the picture's ink
-(digits.read.images.find_ink), cropped to it and scaled to 28 rows inside a 32 x 192 strip
-(line_input), one column of probabilities every 4 pixels: blank, the ten digits, or
-"something else" (a letter, a symbol, a doodle). It is trained with CTC, so it needs no
-cut between digits: touching and overlapping digits read as well as separate ones.
+"""Lines of ink made by code, to train and test the line reader (what it sees of a line:
+digits.read.strip).
 
 make_lines(split, count) draws its training, development and test lines, each source
 split so that a test figure is about writing the reader never saw:

@@ -31,7 +31,8 @@ class Recipe:
 class Network:
     """One network: `layers` names its builder in digits.make.layers (called with
     `options`), `task` what it learns (digits.make.training.TASKS: "digits" are MNIST's
-    ten classes, "lines" whole lines read with CTC, "detector" digit or not)."""
+    ten classes, "lines" whole lines read with CTC, "detector" digit or not; the "digits"
+    task calibrates). Every network exports: export.py finds a model's by its shapes."""
 
     name: str
     layers: str
@@ -40,7 +41,6 @@ class Network:
     input_shape: tuple = INPUT_SHAPE
     output_shape: tuple = (NUM_CLASSES,)
     options: dict = field(default_factory=dict)
-    exportable: bool = True
 
 
 # Randomly moved digits teach a dense network what convolutions know by construction:
@@ -70,7 +70,7 @@ NETWORKS = {
         # (as An et al. 2020 vary kernels between members).
         Network("accurate-k3", "accurate", "digits", ACCURATE, options={"first_kernel": 3}),
         Network("accurate-k7", "accurate", "digits", ACCURATE, options={"first_kernel": 7}),
-        Network("reader", "reader", "lines", READER, (HEIGHT, WIDTH), (FRAMES, CLASSES), exportable=True),
+        Network("reader", "reader", "lines", READER, (HEIGHT, WIDTH), (FRAMES, CLASSES)),
         Network("detector", "detector", "detector", DETECTOR, output_shape=(2,)),
     )
 }
