@@ -37,8 +37,8 @@ from gunicorn.workers.ggevent import GeventWorker
 
 from digits import DigitsError
 from digits.cli import ArgumentParser, positive_int, run
-from digits.read.onnx_model import OnnxModel
 from digits.cli.predict import add_reader_arguments
+from digits.read.onnx_model import OnnxModel
 from digits.read.reading import open_reader
 from digits.read.web import create_app
 

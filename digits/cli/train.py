@@ -5,6 +5,7 @@
     python train.py --model accurate   # the most accurate one: about 15 minutes on 2 cores
     python train.py --model accurate-k3   # (and accurate-k7) its partners in the ensemble
     python train.py --model reader     # the line reader (digits.make.lines): about 30 minutes
+    python train.py --model detector   # the not-a-digit detector: about 2 minutes
 
 Trains on 55,000 of the 60,000 training images and watches the other 5,000 (a fixed,
 seeded hold-out) to keep the weights of the best epoch. The test images are not used.
