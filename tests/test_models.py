@@ -1,3 +1,6 @@
+import json
+import zipfile
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -124,3 +127,14 @@ def test_ensemble_members_differ_in_their_first_convolution_only():
     later = [[w.shape for w in model.weights[1:]] for model in built]
     assert later[0] == later[1] == later[2]
     assert len({NETWORKS[name].recipe for name in ENSEMBLE}) == 1
+
+
+@pytest.mark.parametrize("network", NETWORKS.values(), ids=NETWORKS)
+def test_each_shipped_model_holds_inference_layers_only(network):
+    """Training's augmentation stays out of the saved file: what a user loads scales and
+    reshapes its input first, and moves nothing at random."""
+    archive = zipfile.ZipFile(HOME / "models" / f"{network.name}.keras")
+    layers = [layer["class_name"] for layer in json.loads(archive.read("config.json"))["config"]["layers"]]
+    layers = [kind for kind in layers if kind != "InputLayer"]
+    assert layers[0] == "Rescaling" and layers[1] in ("Flatten", "Reshape")
+    assert not set(layers) & set(RANDOM_LAYERS)
