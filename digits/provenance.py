@@ -69,6 +69,9 @@ def command_line(script, argv):
     return shlex.join(["python", *script.split(), *argv])
 
 
+LIBRARIES = ("keras", "numpy", "h5py", "matplotlib")  # recorded beside the backend library
+
+
 def library_versions(backend="tensorflow"):
     """Versions of what made a file: Python, Keras, its backend library, and the rest."""
     versions = {"python": platform.python_version()}
@@ -80,5 +83,3 @@ def library_versions(backend="tensorflow"):
                 break
     return versions
 
-
-LIBRARIES = ("keras", "numpy", "h5py", "matplotlib")

@@ -17,6 +17,7 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from digits import DigitsError, DigitsWarning
 
+
 class NoInk(DigitsError):
     """The picture is blank: nothing in it differs enough from the paper."""
 
