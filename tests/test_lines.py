@@ -3,8 +3,9 @@
 
 import numpy as np
 import pytest
+from PIL import ImageFont
 
-from digits.make.fonts import SPLITS, families, split_of
+from digits.make.fonts import SPLITS, families, glyph, split_fonts, split_of
 from digits.make.lines import MAX_LABEL, make_lines
 from digits.read.strip import BLANK, CLASSES, FRAMES, HEIGHT, OTHER, ROWS, WIDTH, decode, line_input
 
@@ -15,6 +16,17 @@ def test_every_family_is_in_exactly_one_split_and_each_split_has_many(fonts):
     assert sum(len(v) for v in by_split.values()) == len(found)
     assert len(by_split["train"]) >= 100 and len(by_split["dev"]) >= 20 and len(by_split["test"]) >= 20
     assert split_of("Some Family") == split_of("some family")  # by name, case aside
+
+
+def test_a_glyph_is_its_ink_cropped_with_a_pixel_of_margin_placed_from_the_baseline(fonts):
+    font = ImageFont.truetype(split_fonts("dev")[0], 40)
+    ink, box = glyph(font, "7")
+    assert ink.shape == (box[3] - box[1] + 2, box[2] - box[0] + 2)
+    assert ink[[0, -1]].max() == 0 and ink[:, [0, -1]].max() == 0 and ink.max() > 200
+    assert box[1] < -20 and abs(box[3]) <= 3  # a digit stands on the baseline
+    period, below = glyph(font, ".")[1], glyph(font, ",")[1]
+    assert period[1] > box[1] + 20 and below[3] > period[3]  # low; a comma reaches below
+    assert glyph(font, " ") is None
 
 
 def test_a_line_fills_28_rows_and_its_placement_maps_back_to_the_ink():

@@ -13,7 +13,7 @@ from digits import DEFAULT_DETECTOR
 from digits.make.calibration import fit_temperature, softmax, split_head, with_temperature
 from digits.read.images import load_picture, locate_ink, normalize_digit
 from digits.read.inference import predict as probabilities_of
-from digits.make.lines import line_input
+from digits.read.strip import line_input
 from digits.metrics import expected_calibration_error
 from digits.read.reading import SHIFTS, Reader, _narrow, read_line
 from digits.provenance import read_record

@@ -70,7 +70,21 @@ def font_files():
     return files
 
 
-def _glyph(font, text):
+def glyph(font, ch):
+    """One character drawn in `font`: (ink, box), the ink a uint8 array cropped to the
+    glyph's box with a pixel of margin, the box (left, top, right, bottom) measured from
+    the pen's position on the baseline. None for a character the font draws blank.
+
+    The one place text becomes ink: every picture of type made by code is built from it."""
+    box = font.getbbox(ch, anchor="ls")
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return None
+    image = Image.new("L", (box[2] - box[0] + 2, box[3] - box[1] + 2), 0)
+    ImageDraw.Draw(image).text((1 - box[0], 1 - box[1]), ch, font=font, fill=255, anchor="ls")
+    return np.asarray(image), box
+
+
+def _probe(font, text):
     canvas = Image.new("L", (96, 96), 0)
     ImageDraw.Draw(canvas).text((16, 16), text, font=font, fill=255)
     return np.asarray(canvas)
@@ -78,16 +92,16 @@ def _glyph(font, text):
 
 def readable(font):
     """Whether a font draws the ten digits and letters as ten (and more) different glyphs
-    of its own, rather than empty or 'missing glyph' boxes (symbol and icon fonts)."""
+    of its own, on a 96-pixel square at size 48, rather than empty or 'missing glyph' boxes
+    (symbol and icon fonts; and a math font whose ascent puts its digits off the square)."""
     try:
-        glyphs = [_glyph(font, ch) for ch in "0123456789AEKxg"]
-        missing = _glyph(font, "\uffff")
+        glyphs = [_probe(font, ch) for ch in "0123456789AEKxg"]
+        missing = _probe(font, "\uffff")
     except (OSError, ValueError):
         return False
-    digits = glyphs[:10]
     if any(g.sum() == 0 or np.array_equal(g, missing) for g in glyphs):
         return False
-    return len({g.tobytes() for g in digits}) == 10
+    return len({g.tobytes() for g in glyphs[:10]}) == 10
 
 
 @functools.lru_cache(maxsize=None)

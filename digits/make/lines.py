@@ -21,9 +21,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from digits import DigitsError
-from digits.make import synthetic
+from digits.make import fonts, synthetic
 from digits.make.data import split_validation
-from digits.make.fonts import split_fonts
 from digits.make.synthetic import LETTERS, SYMBOLS
 from digits.read.images import find_ink
 from digits.read.strip import HEIGHT, OTHER, WIDTH, class_of, line_input
@@ -60,9 +59,9 @@ def _resize(glyph, height, stretch):
     return np.asarray(Image.fromarray(glyph, mode="F").resize(size, Image.Resampling.BILINEAR))
 
 
-def _lay_out(glyphs, rng, height, touching, baselines=None):
-    """Glyph bitmaps (each with its top offset from the line's top) -> one ink canvas and
-    each glyph's column span. Gaps are random; with `touching` they are zero or negative."""
+def _lay_out(glyphs, rng, height, touching):
+    """Glyph bitmaps (each with its top offset from the line's top) -> one ink canvas.
+    Gaps are random; with `touching` they are zero or negative."""
     gaps = rng.uniform(-0.2, 0.02, len(glyphs)) if touching else rng.uniform(0.02, 0.45, len(glyphs))
     gaps = (gaps * height).astype(int)
     total = sum(g.shape[1] for g, _ in glyphs) + int(gaps[1:].sum()) + 2 * height
@@ -92,73 +91,19 @@ def printed(src, text, height, touching):
     """Text in one of the split's fonts, glyph by glyph on a common baseline."""
     rng = src.rng
     font = src.font(int(height * rng.uniform(1.2, 1.5)))
-    ascent, descent = font.getmetrics()
+    ascent = font.getmetrics()[0]
     glyphs = []
     for ch in text:
-        box = font.getbbox(ch, anchor="ls")
-        if box[2] <= box[0] or box[3] <= box[1]:
-            continue
-        image = Image.new("L", (box[2] - box[0] + 2, box[3] - box[1] + 2), 0)
-        ImageDraw.Draw(image).text((1 - box[0], 1 - box[1]), ch, font=font, fill=255, anchor="ls")
-        glyphs.append((np.asarray(image, dtype=np.float32) / 255, max(0, ascent + box[1])))
+        drawn = fonts.glyph(font, ch)
+        if drawn is not None:
+            ink, box = drawn
+            glyphs.append((ink.astype(np.float32) / 255, max(0, ascent + box[1])))
     if not glyphs:
         return None
     if touching:
         return _lay_out(glyphs, rng, height, True)
     tracking = rng.uniform(0.0, 0.25)
-    canvas = _lay_out(glyphs, rng, int(height * tracking) + 1, False)
-    return canvas
-
-
-def pen_drawn(src, kind):
-    """A pen-drawn letter or word, a scribble or a shape (digits.make.synthetic), as ink."""
-    rng = src.rng
-    if kind == "letters":
-        chars = list(rng.choice(list(synthetic.LETTER_TEMPLATES), int(rng.integers(1, 4))))
-        image = synthetic.pen_written(chars, synthetic.LETTER_TEMPLATES, rng)
-    elif kind == "scribble":
-        image = synthetic.scribble(rng)
-    else:
-        image = synthetic.shape(rng, kind)
-    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
-    # polarity as find_ink will see it: the paper is the border's level
-    paper = np.median(np.concatenate([grey[0], grey[-1]]))
-    return np.clip(np.abs(grey - paper) / 0.5, 0, 1)
-
-
-DOODLES = ("scribble", *synthetic.SHAPES, "zigzag", "heart", "hatching", "wave")
-
-
-def doodle(src, kind, height):
-    rng = src.rng
-    if kind in ("zigzag", "heart", "hatching", "wave"):
-        side = int(height * rng.uniform(1.2, 3))
-        width = side * (int(rng.integers(2, 5)) if kind in ("zigzag", "wave") else 1)
-        image = Image.new("L", (width, side), 0)
-        draw = ImageDraw.Draw(image)
-        pen = max(2, int(side * rng.uniform(0.04, 0.1)))
-        if kind == "zigzag":
-            n = int(rng.integers(4, 12))
-            xs = np.linspace(0.05, 0.95, n) * width
-            ys = np.where(np.arange(n) % 2, 0.15, 0.85) * side + rng.normal(0, 0.05 * side, n)
-            draw.line(list(zip(xs, ys)), fill=255, width=pen, joint="curve")
-        elif kind == "wave":
-            t = np.linspace(0, 2 * np.pi * rng.uniform(1.5, 4), 120)
-            xs = np.linspace(0.05, 0.95, 120) * width
-            draw.line(list(zip(xs, side * (0.5 + 0.35 * np.sin(t)))), fill=255, width=pen, joint="curve")
-        elif kind == "heart":
-            t = np.linspace(0, 2 * np.pi, 100)
-            xs = 16 * np.sin(t) ** 3
-            ys = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
-            draw.line(list(zip(side / 2 + xs * side / 40, side / 2 + ys * side / 40)), fill=255, width=pen)
-        else:
-            step = max(pen * 2, int(side * rng.uniform(0.1, 0.25)))
-            for k in range(-side, side, step):
-                draw.line([(k, 0), (k + side, side)], fill=255, width=pen)
-                if rng.random() < 0.7:
-                    draw.line([(k + side, 0), (k, side)], fill=255, width=pen)
-        return np.asarray(image.rotate(rng.uniform(-15, 15)), dtype=np.float32) / 255
-    return pen_drawn(src, kind)
+    return _lay_out(glyphs, rng, int(height * tracking) + 1, False)
 
 
 def sample(src):
@@ -189,8 +134,9 @@ def sample(src):
             text = text.upper() if rng.random() < 0.5 else text.lower()
         return printed(src, text, height, touching and kind != "symbols"), [OTHER] * len(text)
     if kind == "pen":
-        return pen_drawn(src, "letters"), [OTHER]
-    return doodle(src, str(rng.choice(DOODLES)), height), [OTHER]
+        chars = list(rng.choice(list(synthetic.LETTER_TEMPLATES), int(rng.integers(1, 4))))
+        return synthetic.ink_of(synthetic.pen_written(chars, synthetic.LETTER_TEMPLATES, rng)), [OTHER]
+    return synthetic.doodle(str(rng.choice(synthetic.DOODLES)), rng, height), [OTHER]
 
 
 def on_paper(ink, rng):
@@ -265,7 +211,7 @@ def sources(split, arrays):
     else:
         fit, val = split_validation(arrays["x_train"], arrays["y_train"])
         digits, labels = fit if split == "train" else val
-    return Sources(split, digits, labels, split_fonts(split), SEEDS[split])
+    return Sources(split, digits, labels, fonts.split_fonts(split), SEEDS[split])
 
 
 CHUNK = 1000  # lines drawn from one seed: the same lines whatever the number of processes

@@ -1,117 +1,37 @@
 """Pictures made by code: digits typeset in fonts or drawn as pen strokes, and things that are
-not digits (letters, words, scribbles, shapes, blank paper).
+not digits (letters, words, scribbles, shapes and other doodles, blank paper).
 
-The not-a-digit detector (digits.make.detector) trains on them, and the test-set generators in
-tests/ draw their printed, pen-stroke and non-digit pictures with them (other seeds).
+The not-a-digit detector (digits.make.detector) trains on them, the line generator
+(digits.make.lines) draws its pen letters and doodles with them, and the test-set generators
+in tests/ draw their printed, pen-stroke and non-digit pictures with them (other seeds).
+Type becomes ink in one place, digits.make.fonts.glyph.
 """
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digits.make.fonts import split_fonts
+from digits.make.fonts import glyph, split_fonts
 
 
 # Pen paths for each digit in a unit square (x right, y down); a spline runs through them.
-
-
 TEMPLATES = {
-    0: [
-        [
-            (0.5, 0.08),
-            (0.25, 0.2),
-            (0.18, 0.5),
-            (0.27, 0.82),
-            (0.5, 0.93),
-            (0.73, 0.8),
-            (0.8, 0.5),
-            (0.72, 0.18),
-            (0.5, 0.08),
-        ]
-    ],
+    0: [[(0.5, 0.08), (0.25, 0.2), (0.18, 0.5), (0.27, 0.82), (0.5, 0.93),
+         (0.73, 0.8), (0.8, 0.5), (0.72, 0.18), (0.5, 0.08)]],
     1: [[(0.35, 0.25), (0.55, 0.08), (0.55, 0.92)]],
-    2: [
-        [
-            (0.2, 0.28),
-            (0.35, 0.1),
-            (0.6, 0.08),
-            (0.75, 0.25),
-            (0.68, 0.45),
-            (0.4, 0.7),
-            (0.18, 0.9),
-            (0.5, 0.88),
-            (0.85, 0.9),
-        ]
-    ],
-    3: [
-        [
-            (0.2, 0.15),
-            (0.5, 0.07),
-            (0.75, 0.2),
-            (0.7, 0.4),
-            (0.45, 0.5),
-            (0.75, 0.6),
-            (0.78, 0.8),
-            (0.5, 0.93),
-            (0.2, 0.85),
-        ]
-    ],
+    2: [[(0.2, 0.28), (0.35, 0.1), (0.6, 0.08), (0.75, 0.25), (0.68, 0.45),
+         (0.4, 0.7), (0.18, 0.9), (0.5, 0.88), (0.85, 0.9)]],
+    3: [[(0.2, 0.15), (0.5, 0.07), (0.75, 0.2), (0.7, 0.4), (0.45, 0.5),
+         (0.75, 0.6), (0.78, 0.8), (0.5, 0.93), (0.2, 0.85)]],
     4: [[(0.6, 0.08), (0.4, 0.4), (0.18, 0.65), (0.85, 0.65)], [(0.65, 0.35), (0.65, 0.93)]],
-    5: [
-        [
-            (0.78, 0.1),
-            (0.35, 0.1),
-            (0.28, 0.45),
-            (0.55, 0.4),
-            (0.78, 0.55),
-            (0.78, 0.78),
-            (0.5, 0.93),
-            (0.2, 0.85),
-        ]
-    ],
-    6: [
-        [
-            (0.7, 0.08),
-            (0.4, 0.3),
-            (0.25, 0.6),
-            (0.3, 0.85),
-            (0.5, 0.93),
-            (0.72, 0.8),
-            (0.7, 0.6),
-            (0.5, 0.5),
-            (0.28, 0.62),
-        ]
-    ],
+    5: [[(0.78, 0.1), (0.35, 0.1), (0.28, 0.45), (0.55, 0.4), (0.78, 0.55),
+         (0.78, 0.78), (0.5, 0.93), (0.2, 0.85)]],
+    6: [[(0.7, 0.08), (0.4, 0.3), (0.25, 0.6), (0.3, 0.85), (0.5, 0.93),
+         (0.72, 0.8), (0.7, 0.6), (0.5, 0.5), (0.28, 0.62)]],
     7: [[(0.15, 0.1), (0.85, 0.1), (0.6, 0.5), (0.42, 0.92)]],
-    8: [
-        [
-            (0.5, 0.5),
-            (0.25, 0.33),
-            (0.3, 0.12),
-            (0.5, 0.07),
-            (0.7, 0.12),
-            (0.75, 0.33),
-            (0.5, 0.5),
-            (0.22, 0.7),
-            (0.3, 0.9),
-            (0.5, 0.95),
-            (0.7, 0.9),
-            (0.78, 0.7),
-            (0.5, 0.5),
-        ]
-    ],
-    9: [
-        [
-            (0.72, 0.3),
-            (0.55, 0.1),
-            (0.3, 0.15),
-            (0.25, 0.35),
-            (0.45, 0.5),
-            (0.7, 0.4),
-            (0.72, 0.3),
-            (0.68, 0.6),
-            (0.6, 0.93),
-        ]
-    ],
+    8: [[(0.5, 0.5), (0.25, 0.33), (0.3, 0.12), (0.5, 0.07), (0.7, 0.12), (0.75, 0.33), (0.5, 0.5),
+         (0.22, 0.7), (0.3, 0.9), (0.5, 0.95), (0.7, 0.9), (0.78, 0.7), (0.5, 0.5)]],
+    9: [[(0.72, 0.3), (0.55, 0.1), (0.3, 0.15), (0.25, 0.35), (0.45, 0.5),
+         (0.7, 0.4), (0.72, 0.3), (0.68, 0.6), (0.6, 0.93)]],
 }
 
 
@@ -153,13 +73,12 @@ def colours(rng):
 # "something else".
 LETTERS = "ACEFHKMNPRTUVWXYacefhkmnprtuvwxy"
 SYMBOLS = "+=*/%#@&?!<>~^$()[]{}:;"
-# The shapes shape() draws.
+# The shapes shape() draws, and every doodle doodle() draws as a line's "something else"
 SHAPES = ("star", "cross", "triangle", "square", "arrow", "hash", "spiral")
+DOODLES = ("scribble", *SHAPES, "zigzag", "heart", "hatching", "wave")
 
 
-# Pen paths for a few capital letters in a unit square, as TEMPLATES has them for digits
-
-
+# Pen paths for a few letters, as TEMPLATES has them for digits
 LETTER_TEMPLATES = {
     "U": [[(0.2, 0.1), (0.22, 0.7), (0.5, 0.92), (0.78, 0.7), (0.8, 0.1)]],
     "W": [[(0.08, 0.1), (0.28, 0.9), (0.5, 0.35), (0.72, 0.9), (0.92, 0.1)]],
@@ -202,24 +121,35 @@ def stroke(draw, xy, ink, pen):
         draw.ellipse([*(end - pen / 2), *(end + pen / 2)], fill=ink)
 
 
+def _stamp(canvas, ink, top, left):
+    """Ink onto a canvas (the brighter wins), clipped to it."""
+    ys, xs = max(0, top), max(0, left)
+    ye, xe = min(canvas.shape[0], top + ink.shape[0]), min(canvas.shape[1], left + ink.shape[1])
+    if ye > ys and xe > xs:
+        region = canvas[ys:ye, xs:xe]
+        np.maximum(region, ink[ys - top : ye - top, xs - left : xe - left], out=region)
+
+
 def typeset(text, rng, size=None, kerning=0.0, split="train"):
-    """Text in one of the split's fonts (digits.make.fonts), dark or light, on a canvas with a margin."""
+    """Text in one of the split's fonts (digits.make.fonts), dark or light, on a canvas with a
+    margin; `kerning` pulls each character that share of its advance into the next."""
     fonts = split_fonts(split)
     font = ImageFont.truetype(fonts[int(rng.integers(len(fonts)))], size or int(rng.integers(28, 110)))
     ink, paper = colours(rng)
-    glyphs = []
-    for ch in text:
-        box = font.getbbox(ch)
-        glyph = Image.new("L", (box[2] + 4, font.size * 2), 0)
-        ImageDraw.Draw(glyph).text((2, 0), ch, font=font, fill=255)
-        glyphs.append(glyph)
-    width = sum(int(g.width * (1 - kerning)) for g in glyphs) + font.size * 2
-    mask = Image.new("L", (width, font.size * 3), 0)
+    ascent = font.getmetrics()[0]
+    cells = [(glyph(font, ch), font.getbbox(ch)[2] + 4) for ch in text]
+    advances = [int(width * (1 - kerning)) for _, width in cells]
+    mask = np.zeros((font.size * 3, sum(advances) + font.size * 2), dtype=np.uint8)
     x = font.size
-    for glyph in glyphs:
-        mask.paste(Image.fromarray(np.maximum(np.asarray(mask.crop((x, font.size // 2, x + glyph.width, font.size // 2 + glyph.height))), np.asarray(glyph))), (x, font.size // 2))
-        x += int(glyph.width * (1 - kerning))
-    coverage = np.asarray(mask, dtype=np.float32)[..., None] / 255
+    for (g, width), advance in zip(cells, advances):
+        # each character is clipped to its own cell: from 2 pixels before its pen position
+        # to 2 after its box, two font sizes tall
+        cell = np.zeros((font.size * 2, width), dtype=np.uint8)
+        if g is not None:
+            _stamp(cell, g[0], ascent + g[1][1] - 1, g[1][0] + 1)
+        _stamp(mask, cell, font.size // 2, x)
+        x += advance
+    coverage = mask.astype(np.float32)[..., None] / 255
     rgb = (1 - coverage) * np.array(paper) + coverage * np.array(ink)
     image = Image.fromarray(rgb.astype(np.uint8))
     return image.rotate(rng.uniform(-4, 4), expand=True, fillcolor=paper)
@@ -291,3 +221,46 @@ def blank(rng):
         for row in range(10, height, 25):
             page[row : row + 2] = [150, 180, 230]
     return Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
+
+
+def ink_of(image):
+    """A picture -> its ink in 0..1, the paper being the level of its top and bottom rows
+    (as digits.read.images.find_ink will see its polarity)."""
+    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
+    paper = np.median(np.concatenate([grey[0], grey[-1]]))
+    return np.clip(np.abs(grey - paper) / 0.5, 0, 1)
+
+
+def doodle(kind, rng, height):
+    """One of DOODLES as ink in 0..1, for a line `height` pixels tall: a scribble or a
+    shape, or a zigzag, wave, heart or hatching up to three heights tall and four wide."""
+    if kind == "scribble":
+        return ink_of(scribble(rng))
+    if kind in SHAPES:
+        return ink_of(shape(rng, kind))
+    side = int(height * rng.uniform(1.2, 3))
+    width = side * (int(rng.integers(2, 5)) if kind in ("zigzag", "wave") else 1)
+    image = Image.new("L", (width, side), 0)
+    draw = ImageDraw.Draw(image)
+    pen = max(2, int(side * rng.uniform(0.04, 0.1)))
+    if kind == "zigzag":
+        n = int(rng.integers(4, 12))
+        xs = np.linspace(0.05, 0.95, n) * width
+        ys = np.where(np.arange(n) % 2, 0.15, 0.85) * side + rng.normal(0, 0.05 * side, n)
+        draw.line(list(zip(xs, ys)), fill=255, width=pen, joint="curve")
+    elif kind == "wave":
+        t = np.linspace(0, 2 * np.pi * rng.uniform(1.5, 4), 120)
+        xs = np.linspace(0.05, 0.95, 120) * width
+        draw.line(list(zip(xs, side * (0.5 + 0.35 * np.sin(t)))), fill=255, width=pen, joint="curve")
+    elif kind == "heart":
+        t = np.linspace(0, 2 * np.pi, 100)
+        xs = 16 * np.sin(t) ** 3
+        ys = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
+        draw.line(list(zip(side / 2 + xs * side / 40, side / 2 + ys * side / 40)), fill=255, width=pen)
+    else:  # hatching
+        step = max(pen * 2, int(side * rng.uniform(0.1, 0.25)))
+        for k in range(-side, side, step):
+            draw.line([(k, 0), (k + side, side)], fill=255, width=pen)
+            if rng.random() < 0.7:
+                draw.line([(k + side, 0), (k, side)], fill=255, width=pen)
+    return np.asarray(image.rotate(rng.uniform(-15, 15)), dtype=np.float32) / 255
