@@ -3,6 +3,8 @@
     python -m benchmarks.serve            # 16 clients, 3 x 4,000 drawings, 3,000 held, 100 trickling
     python -m benchmarks.serve --quick    # the same code path in a few seconds (the tests)
     python -m benchmarks.serve --backend keras --model models/cnn.keras
+    python -m benchmarks.serve --before ../before   # and first the quiet phase on another
+                                                    # checkout's server (git worktree add ../before REV)
 
 Starts `python serve.py --port 0` and runs three phases on it, each with --clients clients
 sending drawings (280x280 PNGs, as the page sends them) one after another on kept-alive
@@ -79,14 +81,14 @@ def heavy_images():
     return images
 
 
-def start_server(model, backend, workers=None):
-    """`python serve.py --port 0` and the banner it prints once it listens."""
+def start_server(model, backend, workers=None, checkout=ROOT):
+    """`python serve.py --port 0` (in `checkout`) and the banner it prints once it listens."""
     command = [sys.executable, "serve.py", "--port", "0", "--model", model, "--backend", backend]
     command += ["--workers", str(workers)] if workers else []
     errors = tempfile.TemporaryFile(mode="w+")  # not a pipe: nobody reads it while it runs
     server = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=checkout,
         stdout=subprocess.PIPE,
         stderr=errors,
         text=True,
@@ -287,6 +289,25 @@ def error_answers(port):
     return answers
 
 
+def stop_server(server):
+    server.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # any worker it could not stop
+
+
+def quiet_phase(checkout, clients, requests, model, backend, workers=None):
+    """The quiet phase alone, on the server of another checkout."""
+    server, _, port = start_server(model, backend, workers, checkout)
+    try:
+        stop_at = time.monotonic() + DEADLINE
+        load(port, clients, 8 * clients, stop_at)
+        return figures(*load(port, clients, requests, stop_at)[:2])
+    finally:
+        stop_server(server)
+
+
 def run(clients, requests, held, trickling, every, heavy, model, backend, workers=None):
     server, banner, port = start_server(model, backend, workers)
     stop_at = time.monotonic() + DEADLINE
@@ -326,11 +347,7 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
         stop.set()
         for sock in held_socks + trickle_socks:
             sock.close()
-        server.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(timeout=30)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)  # any worker it could not stop
+        stop_server(server)
     return {
         "server": banner,
         "clients": clients,
@@ -433,6 +450,7 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="4 clients, 200 drawings, 40 held, 8 trickling, 1 heavy"
     )
+    parser.add_argument("--before", metavar="CHECKOUT", help="first the quiet phase on this checkout's server")
     args = parser.parse_args(argv)
     if args.quick:
         args.clients, args.requests, args.held, args.trickling, args.heavy = 4, 200, 40, 8, 1
@@ -440,6 +458,7 @@ def main(argv=None):
     # every held connection is an open file here too
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.held + args.trickling + 1024)), hard))
+    before = args.before and quiet_phase(args.before, args.clients, args.requests, args.model, args.backend, args.workers)
     result = run(
         args.clients,
         args.requests,
@@ -452,6 +471,11 @@ def main(argv=None):
         args.workers,
     )
     print(report(result))
+    if before:
+        result["before_quiet"] = before
+        print(f"quiet phase on {args.before}'s server: {before['requests_per_second']:.0f} requests/s, "
+              f"p99 {before['p99_ms']:.1f} ms; this checkout's: x{result['quiet']['requests_per_second'] / before['requests_per_second']:.2f} "
+              f"requests/s (target >= 0.80)")
     return result
 
 

@@ -6,7 +6,7 @@
                                                  # families (digits.make.fonts); for tuning
     python tests/make_digit_images.py --dev DIR --seed 20   # another one
 
-Six families, each file named <label>-<family>-<n>.<format>:
+Seven families, each file named <label>-<family>-<n>.<format>:
   printed  digits typeset in the 14 fonts matplotlib ships, at many sizes and positions, in dark, light and
            coloured inks on plain, tinted and transparent backgrounds, some rotated or blurred
   strokes  digits drawn by code as pen strokes (a spline through a template's points,
@@ -16,6 +16,8 @@ Six families, each file named <label>-<family>-<n>.<format>:
   photos   small handwritten digits on 2400x1800 unevenly lit sheets
   notebook handwriting on ruled or squared paper with a margin line, half of it in shadow
   desk     a sheet with a handwritten digit, photographed lying on a dark desk
+  softscan real handwriting scanned small and soft, as old form scanners did: an MNIST test
+           digit reduced to 8 to 16 pixels and enlarged again, blurred, noisy, JPEG
 All in PNG, JPEG, BMP, GIF and WebP; grey, RGB and RGBA. Seeded: the same files every run.
 The development set has the same families, made from what the test set never uses.
 """
@@ -244,6 +246,27 @@ def desk(rng, out, handwriting, count=20):
         )
 
 
+def softscan(rng, out, handwriting, count=150):
+    images, labels = handwriting
+    for n, i in enumerate(rng.choice(len(images), count, replace=False)):
+        ink, paper = colours(rng)
+        if np.mean(paper) < 128:  # a scanner's page: dark ink on light paper
+            ink, paper = paper, ink
+        small = int(rng.integers(8, 17))
+        digit = Image.fromarray(images[i]).resize((small, small), Image.Resampling.BOX)
+        side = int(small * rng.uniform(3, 8))
+        method = [Image.Resampling.NEAREST, Image.Resampling.BILINEAR, Image.Resampling.BICUBIC][n % 3]
+        mask = np.asarray(digit.resize((side, side), method), dtype=np.float32)[..., None] / 255
+        tile = (1 - mask) * np.array(paper) + mask * np.array(ink)
+        page = Image.new("RGB", (int(side * rng.uniform(1.1, 1.8)),) * 2, paper)
+        page.paste(Image.fromarray(tile.astype(np.uint8)), (int(rng.integers(0, page.width - side + 1)),) * 2)
+        page = page.filter(ImageFilter.GaussianBlur(side / small * rng.uniform(0.2, 0.6)))
+        noisy = np.asarray(page, dtype=np.float32) + rng.normal(0, rng.uniform(2, 10), (page.height, page.width, 1))
+        buffer = io.BytesIO()
+        Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=int(rng.integers(40, 85)))
+        save(Image.open(buffer), int(labels[i]), "softscan", n, rng, out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dev", metavar="DIR", help="write a development set into DIR instead")
@@ -261,7 +284,7 @@ def main(argv=None):
         rng, handwriting, fonts = np.random.default_rng(2026), mnist_handwriting(), [FONTS / f for f in FONT_FILES]
     printed(rng, out, fonts)
     strokes(rng, out)
-    for family in (scans, photos, notebook, desk):
+    for family in (scans, photos, notebook, desk, softscan):
         family(rng, out, handwriting)
     print(f"wrote {len(list(out.iterdir()))} images to {out}")
 

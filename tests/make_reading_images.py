@@ -16,6 +16,12 @@ numbers    <number>-<family>-<n>.<format>, 2 to 6 digits, leading zeros kept
   touching     handwritten, every digit touching or overlapping its neighbours
   lined        handwritten or printed on an underline, a ruled line, or ruled or squared paper
   boxed        handwritten or printed in a box, or a form's row of boxes
+  pens         handwritten in other pens and on other paper: a thick felt marker, a thin or
+               hard pen, blue on brown paper, pencil on a yellow pad; some spaced wide
+  softscan     handwritten, each digit reduced to 8 to 16 pixels and enlarged again, scanned
+  separators   numbers with separators, handwritten or printed: 3.14, 1,250, 1 250, 12/05/2026,
+               12.05, 12:30, 555-0123, -7 (the name codes them: . p  , c  - m  / s  : k  space _)
+  lines        two or three numbers, one under another (the name codes a line break as n)
 nondigits  <kind>-<n>.<format>
   letters      one letter of either case, typeset in the test split's families or drawn as
                pen strokes (not those that look like digits: O, I, l, S, Z, B, G, b, g, q, ...)
@@ -41,6 +47,7 @@ from make_digit_images import ink_mask, mnist_handwriting
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
+from benchmarks.reading import label_name
 from digits.make.synthetic import (
     LETTER_TEMPLATES,
     LETTERS,
@@ -126,19 +133,72 @@ def finish(image, rng, kind):
     return image
 
 
-def handwritten_number(text, writers, rng, kind, touching=None):
-    """MNIST digits side by side: each digit a different writer, size and height."""
-    height = int(rng.integers(36, 110))
-    touching = rng.random() < 0.25 if touching is None else touching
-    tiles, x, placed = [], 0, []
+def separator_mask(ch, side, pen, rng):
+    """A separator as a person writes it beside digits `side` pixels tall: ink in [0, 1]
+    and the row of its top (a blob for a dot, a blob and tail for a comma, strokes else)."""
+    w = {".": 0.3, ",": 0.3, ":": 0.3, "-": 0.55, "/": 0.6}[ch]
+    image = Image.new("L", (int(side * w) + pen, side), 0)
+    draw = ImageDraw.Draw(image)
+    r = pen * rng.uniform(0.6, 0.9)
+    cx = image.width / 2
+    if ch in ".,:":
+        low = side * rng.uniform(0.68, 0.78)
+        draw.ellipse([cx - r, low - r, cx + r, low + r], fill=255)
+        if ch == ",":
+            draw.line([(cx + r * 0.5, low), (cx - r * 1.5, low + side * 0.18)], fill=255, width=max(1, pen // 2))
+        if ch == ":":
+            high = side * rng.uniform(0.3, 0.4)
+            draw.ellipse([cx - r, high - r, cx + r, high + r], fill=255)
+    elif ch == "-":
+        y = side * rng.uniform(0.4, 0.5)
+        draw.line([(pen, y), (image.width - pen, y + rng.normal(0, pen / 2))], fill=255, width=pen)
+    else:
+        draw.line([(pen, side * 0.82), (image.width - pen, side * 0.12)], fill=255, width=pen)
+    return np.asarray(image, dtype=np.float32) / 255
+
+
+def pen_effect(canvas, rng, height):
+    """Ink as another pen leaves it: "felt" thick, "fine" thin, "hard" without grey edges."""
+    kind = rng.choice(["felt", "fine", "hard"])
+    image = Image.fromarray((canvas * 255).astype(np.uint8))
+    if kind == "felt":
+        blurred = np.asarray(image.filter(ImageFilter.GaussianBlur(height * rng.uniform(0.02, 0.04))), dtype=np.float32)
+        return np.clip(blurred / 255 * 3, 0, 1)
+    if kind == "fine":
+        return np.clip((canvas - 0.75) * 4, 0, 1)
+    return (canvas > rng.uniform(0.35, 0.55)).astype(np.float32)
+
+
+def soft(mask, rng):
+    """A digit's ink reduced to 8 to 16 pixels and enlarged again, as an old scanner did."""
+    small = int(rng.integers(8, 17))
+    image = Image.fromarray((mask * 255).astype(np.uint8)).resize((small, small), Image.Resampling.BOX)
+    return np.asarray(image.resize(mask.shape[::-1], Image.Resampling.BICUBIC), dtype=np.float32) / 255
+
+
+def handwritten_ink(text, writers, rng, height, touching=False, wide=False, soften=False):
+    """MNIST digits (and separators) side by side, each digit a different writer, size and
+    height; a space is a gap of about a digit: ink in [0, 1]."""
+    pen = max(2, int(height * 0.11))
+    x, placed = 0, []
     for ch in text:
-        pool = writers[int(ch)]
+        if ch == " ":
+            x += int(height * rng.uniform(0.6, 1.0))
+            continue
         side = int(height * rng.uniform(0.85, 1.15))
-        mask = ink_mask(pool[int(rng.integers(len(pool)))], side)[..., 0]
-        # an MNIST digit fills the middle 20 of 28 pixels; gaps are between those boxes
-        gap = rng.uniform(-0.2, -0.02) if touching else rng.uniform(0.05, 0.45)
-        placed.append((x, int(rng.normal(0, 0.06) * height), mask))
-        x += int(side * (20 / 28 + gap))
+        if ch.isdigit():
+            pool = writers[int(ch)]
+            mask = ink_mask(pool[int(rng.integers(len(pool)))], side)[..., 0]
+            if soften:
+                mask = soft(mask, rng)
+            # an MNIST digit fills the middle 20 of 28 pixels; gaps are between those boxes
+            gap = rng.uniform(-0.2, -0.02) if touching else rng.uniform(0.3, 0.7) if wide else rng.uniform(0.05, 0.45)
+            placed.append((x, int(rng.normal(0, 0.06) * height), mask))
+            x += int(side * (20 / 28 + gap))
+        else:
+            mask = separator_mask(ch, int(side * 20 / 28), pen, rng)
+            placed.append((x + int(side * 0.1), int(side * 4 / 28), mask))
+            x += mask.shape[1] + int(side * 0.25)
     width = x + 2 * height
     canvas = np.zeros((3 * height, width), dtype=np.float32)
     for left, dy, mask in placed:
@@ -146,13 +206,70 @@ def handwritten_number(text, writers, rng, kind, touching=None):
         top = int(np.clip(top, 0, canvas.shape[0] - mask.shape[0]))
         region = canvas[top : top + mask.shape[0], left + height // 2 : left + height // 2 + mask.shape[1]]
         np.maximum(region, mask[: region.shape[0], : region.shape[1]], out=region)
+    return canvas
+
+
+def on_paper(canvas, rng, kind):
     ink, paper = colours(rng)
     if kind != "handwritten" and np.mean(paper) < 128:  # scans and photos: dark ink on paper
         ink, paper = paper, ink
     if kind == "photographed":  # written on the sheet itself
         paper = (245, 242, 232)
+    if kind == "pens":  # blue felt pen on brown paper, pencil on a yellow pad, ...
+        ink, paper = [((35, 55, 170), (175, 135, 95)), ((90, 90, 100), (250, 236, 140)),
+                      ((20, 20, 30), (225, 215, 190)), ((150, 30, 40), (240, 240, 235))][int(rng.integers(4))]
     rgb = (1 - canvas[..., None]) * np.array(paper) + canvas[..., None] * np.array(ink)
     return finish(Image.fromarray(rgb.astype(np.uint8)), rng, kind)
+
+
+def handwritten_number(text, writers, rng, kind, touching=None):
+    """MNIST digits side by side on paper, as `kind` (a family) has them."""
+    height = int(rng.integers(36, 110))
+    touching = rng.random() < 0.25 if touching is None else touching
+    canvas = handwritten_ink(text, writers, rng, height, touching and kind != "pens", wide=kind == "pens" and rng.random() < 0.5,
+                             soften=kind == "softscan")
+    if kind == "pens":
+        canvas = pen_effect(canvas, rng, height)
+    return on_paper(canvas, rng, "scanned" if kind == "softscan" else kind)
+
+
+def separated(rng):
+    """A number with separators as people write one (the test split's own choice of forms)."""
+    def digits(n):
+        return "".join(str(d) for d in rng.integers(0, 10, n))
+
+    return str(rng.choice([
+        digits(1) + "." + digits(2),
+        digits(2) + "," + digits(1),
+        digits(1) + "," + digits(3),
+        digits(2) + " " + digits(3),
+        digits(2) + "/" + digits(2) + "/" + digits(4),
+        digits(2) + "." + digits(2),
+        digits(2) + ":" + digits(2),
+        digits(3) + "-" + digits(4),
+        "-" + digits(int(rng.integers(1, 3))),
+    ]))
+
+
+def stacked(texts, writers, rng, split):
+    """Numbers one under another, handwritten or printed, on one paper."""
+    height = int(rng.integers(36, 80))
+    inks = []
+    for text in texts:
+        if rng.random() < 0.6:
+            inks.append(handwritten_ink(text, writers, rng, height))
+        else:
+            grey = np.asarray(typeset(text, rng, size=int(height * 1.3), split=split).convert("L"), dtype=np.float32) / 255
+            paper = np.median(np.concatenate([grey[0], grey[-1]]))
+            inks.append(np.clip(np.abs(grey - paper) / 0.5, 0, 1))
+    width = max(ink.shape[1] for ink in inks)
+    rows = []
+    for ink in inks:
+        inked = np.flatnonzero(ink.max(axis=1) > 0.1)
+        crop = ink[inked[0] : inked[-1] + 1]
+        rows.append(np.pad(crop, ((0, int(height * rng.uniform(0.3, 0.8))), (0, width - crop.shape[1]))))
+    canvas = np.pad(np.concatenate(rows), ((height // 2, height // 2), (0, 0)))
+    return on_paper(canvas, rng, "handwritten")
 
 
 def save(image, name, folder, n, rng):
@@ -182,6 +299,24 @@ def numbers(folder, rng, writers, split, per_family=30):
                     image = typeset(text, rng, split=split)
                 image = decorate(image, rng, family)
             save(image, f"{text}-{family}", folder, n, rng)
+            n += 1
+    for family in ("pens", "softscan", "separators", "lines"):
+        for _ in range(per_family):
+            text = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 7))))
+            if family in ("pens", "softscan"):
+                image = handwritten_number(text, writers, rng, family)
+            elif family == "separators":
+                text = separated(rng)
+                if rng.random() < 0.6:
+                    image = handwritten_number(text, writers, rng, "handwritten", touching=False)
+                else:
+                    image = typeset(text, rng, split=split)
+            else:
+                texts = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 6))))
+                         for _ in range(int(rng.integers(2, 4)))]
+                text = "\n".join(texts)
+                image = stacked(texts, writers, rng, split)
+            save(image, f"{label_name(text)}-{family}", folder, n, rng)
             n += 1
 
 

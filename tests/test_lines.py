@@ -3,11 +3,24 @@
 
 import numpy as np
 import pytest
-from PIL import ImageFont
+from PIL import Image, ImageFont
 
 from digits.make.fonts import SPLITS, families, glyph, split_fonts, split_of
-from digits.make.lines import MAX_LABEL, make_lines
-from digits.read.strip import BLANK, CLASSES, FRAMES, HEIGHT, OTHER, ROWS, WIDTH, decode, line_input
+from digits.make.lines import MAX_LABEL, PENS, elastic, hand_separator, label_of, make_lines, restyle, separated
+from digits.read.strip import (
+    BLANK,
+    CLASSES,
+    FRAMES,
+    HEIGHT,
+    OTHER,
+    ROWS,
+    SEPARATORS,
+    WIDTH,
+    class_of,
+    decode,
+    line_input,
+    text_of,
+)
 
 
 def test_every_family_is_in_exactly_one_split_and_each_split_has_many(fonts):
@@ -68,6 +81,46 @@ def test_decoding_joins_repeats_and_drops_blanks():
     assert [s.confidence for s in symbols] == [1.0, 1.0, 1.0]
 
 
+def test_every_digit_and_separator_has_a_class_of_its_own_and_back():
+    symbols = [str(d) for d in range(10)] + list(SEPARATORS)
+    classes = [class_of(ch) for ch in symbols]
+    assert sorted(classes) == [c for c in range(CLASSES) if c not in (BLANK, OTHER)]
+    assert [text_of(c) for c in classes] == symbols and text_of(OTHER) is None
+    assert class_of(7) == class_of("7")
+
+
+def test_a_lines_label_keeps_separators_drops_spaces_and_calls_the_rest_other():
+    assert label_of("3.14") == [class_of(3), class_of("."), class_of(1), class_of(4)]
+    assert label_of("1 250") == [class_of(d) for d in "1250"]
+    assert label_of("5A%") == [class_of(5), OTHER, OTHER]
+
+
+def test_other_pens_change_a_digits_strokes_not_its_size(mnist):
+    digit = np.asarray(mnist["x_train"][0], dtype=np.float32)[4:24, 4:24] / 255
+    big = np.asarray(Image.fromarray(digit, mode="F").resize((40, 40)))
+    rng = np.random.default_rng(0)
+    ink = {pen: restyle(big, pen, rng) for pen in set(PENS)}
+    for pen, out in ink.items():
+        assert out.shape == big.shape and 0 <= out.min() and out.max() <= 1, pen
+    assert ink["felt"].sum() > 1.3 * ink["mnist"].sum() > 1.3 * 1.3 * ink["ballpoint"].sum()
+    assert set(np.unique(ink["hard"])) == {0.0, 1.0}
+    bent = elastic(big, rng, 0.05)
+    assert bent.shape == big.shape and not np.array_equal(bent, big) and bent.sum() > 0.7 * big.sum()
+
+
+def test_separators_are_written_where_they_belong_and_numbers_with_them_fit_a_label():
+    rng = np.random.default_rng(0)
+    dot, top = hand_separator(".", 40, 5, rng)
+    assert top > 30 and dot.shape[0] < 12  # a dot sits on the baseline
+    slash, top = hand_separator("/", 40, 5, rng)
+    assert top == 0 and slash.shape[0] == 40  # a slash stands the digits' height
+    for _ in range(200):
+        text = separated(rng)
+        label = label_of(text)
+        assert 2 <= len(label) <= MAX_LABEL and OTHER not in label
+        assert any(ch in SEPARATORS + " " for ch in text)
+
+
 @pytest.fixture(scope="module")
 def lines(mnist, fonts):
     return make_lines("dev", mnist, 24, processes=1, chunk=8)
@@ -80,7 +133,7 @@ def test_made_lines_have_labels_that_fit_the_frames(lines):
     assert (lengths >= 1).all() and (lengths <= MAX_LABEL).all()
     for label in y:
         classes = label[1 : 1 + label[0]]
-        assert ((classes >= 1) & (classes <= OTHER)).all()
+        assert ((classes >= 1) & (classes < CLASSES)).all()
         assert (label[1 + label[0] :] == BLANK).all()
 
 

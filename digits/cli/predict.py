@@ -49,17 +49,21 @@ def describe(path, reading):
     if reading.number is None:
         if not digits:
             return f"{path}: not a digit ({reading.reason})"
+        if reading.lines:
+            return f"{path}: not a number: {reading.reason}"
         if len(digits) == 1:
             return f"{path}: {digits[0].reason}"
         which = next(i for i, d in enumerate(digits) if d.digit is None)
         return f"{path}: not a number: piece {which + 1} of {len(digits)} is {digits[which].reason}"
-    if len(digits) == 1:
+    if len(digits) == 1 and not reading.separators:
         p = np.asarray(digits[0].probabilities, dtype=np.float64)
         top = np.argsort(-p)[:3]
         guesses = ", ".join(f"{d} {percent(p[d])}" for d in top)
         return f"{path}: {digits[0].digit} ({percent(digits[0].confidence)})   top 3: {guesses}"
     lowest = min(d.confidence for d in digits)
-    return f"{path}: {reading.number} (lowest digit confidence {percent(lowest)})"
+    lines = f"   ({len(reading.lines)} lines)" if reading.lines else ""
+    return (f"{path}: {reading.number.replace(chr(10), ' | ')} (lowest digit confidence {percent(lowest)}, "
+            f"the whole number {percent(reading.confidence)}){lines}")
 
 
 def as_json(path, reading):

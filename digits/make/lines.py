@@ -5,7 +5,10 @@ make_lines(split, count) draws its training, development and test lines, each so
 split so that a test figure is about writing the reader never saw:
 - handwritten digits from MNIST: training lines from the training images less the
   validation hold-out, development lines from the hold-out, test lines from MNIST's
-  test images (written by other people than the training images);
+  test images (written by other people than the training images), in one pen per line
+  (PENS: MNIST's own, felt, ballpoint, hard, or scanned small and soft), some bent
+  (elastic), some spaced wide; with separators (. , - / :) and spaces in numbers as
+  people write them (separated), drawn by hand (hand_separator) or printed;
 - printed digits, letters of both cases, symbols and words in the font families of
   that split (digits.make.fonts);
 - pen-drawn letters, doodles and shapes (digits.make.synthetic), with the split's seed;
@@ -16,6 +19,7 @@ light on dark, blurred and noisy, and then put through find_ink as a photo would
 
 import multiprocessing
 import os
+import signal
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -25,9 +29,11 @@ from digits.make import fonts, synthetic
 from digits.make.data import split_validation
 from digits.make.synthetic import LETTERS, SYMBOLS
 from digits.read.images import find_ink
-from digits.read.strip import HEIGHT, OTHER, WIDTH, class_of, line_input
+from digits.read.strip import HEIGHT, OTHER, SEPARATORS, WIDTH, class_of, line_input
 
 MAX_LABEL = 12  # the longest label a training line has
+# symbols that are "something else" in a line; the separators are classes of their own
+NOT_SEPARATORS = "".join(ch for ch in SYMBOLS if ch not in SEPARATORS)
 SEEDS = {"train": 0, "dev": 1, "test": 2}
 
 
@@ -59,11 +65,15 @@ def _resize(glyph, height, stretch):
     return np.asarray(Image.fromarray(glyph, mode="F").resize(size, Image.Resampling.BILINEAR))
 
 
-def _lay_out(glyphs, rng, height, touching):
+def _lay_out(glyphs, rng, height, touching, spaces=None, wide=False):
     """Glyph bitmaps (each with its top offset from the line's top) -> one ink canvas.
-    Gaps are random; with `touching` they are zero or negative."""
-    gaps = rng.uniform(-0.2, 0.02, len(glyphs)) if touching else rng.uniform(0.02, 0.45, len(glyphs))
-    gaps = (gaps * height).astype(int)
+    Gaps are random; with `touching` they are zero or negative, `wide` up to a height and
+    more; `spaces` (pixels) are added before each glyph."""
+    if touching:
+        gaps = rng.uniform(-0.2, 0.02, len(glyphs))
+    else:
+        gaps = rng.uniform(0.02, 1.1 if wide else 0.45, len(glyphs))
+    gaps = (gaps * height).astype(int) + (0 if spaces is None else np.asarray(spaces, dtype=int))
     total = sum(g.shape[1] for g, _ in glyphs) + int(gaps[1:].sum()) + 2 * height
     tallest = max(top + g.shape[0] for g, top in glyphs)
     canvas = np.zeros((tallest + height, max(total, 8)), dtype=np.float32)
@@ -77,14 +87,129 @@ def _lay_out(glyphs, rng, height, touching):
     return canvas
 
 
-def handwritten(src, label, height, touching):
+PENS = ("mnist", "mnist", "felt", "ballpoint", "hard", "soft scan")
+
+
+def restyle(glyph, pen, rng):
+    """A handwritten digit (ink in 0..1, at its size in the line) as another pen or a
+    scanner would leave it: a thick felt marker, a thin ballpoint, a hard nib, or scanned
+    small and soft (reduced to 8 to 16 rows and enlarged again, as old form scanners did)."""
+    h, w = glyph.shape
+    image = Image.fromarray(np.round(glyph * 255).astype(np.uint8))
+    if pen == "felt":
+        image = image.filter(ImageFilter.MaxFilter(3 if h < 36 else 5))
+    elif pen == "ballpoint" and h >= 24:
+        image = image.filter(ImageFilter.MinFilter(3))
+    elif pen == "hard":
+        return (glyph > rng.uniform(0.3, 0.6)).astype(np.float32)
+    elif pen == "soft scan":
+        side = int(rng.integers(8, 17))
+        small = image.resize((max(1, round(w * side / h)), side), Image.Resampling.BOX)
+        image = small.resize((w, h), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
+    out = np.asarray(image, dtype=np.float32)
+    return out / max(float(out.max()), 1.0)
+
+
+def elastic(glyph, rng, amount):
+    """The glyph bent by a smooth random displacement: a 3x3 mesh whose inner corners
+    move by about `amount` of its size."""
+    h, w = glyph.shape
+    if min(h, w) < 9:  # too narrow for a mesh of 3 x 3
+        return glyph
+    xs, ys = np.linspace(0, w, 4), np.linspace(0, h, 4)
+    corners = np.stack(np.meshgrid(xs, ys), axis=-1)
+    corners[1:-1, 1:-1] += rng.normal(0, amount, (2, 2, 2)) * (w, h)
+    mesh = [
+        ((int(xs[i]), int(ys[j]), int(xs[i + 1]), int(ys[j + 1])),
+         (*corners[j, i], *corners[j + 1, i], *corners[j + 1, i + 1], *corners[j, i + 1]))
+        for i in range(3) for j in range(3)
+    ]
+    image = Image.fromarray(glyph, mode="F").transform((w, h), Image.Transform.MESH, mesh, Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.float32)
+
+
+def hand_separator(ch, height, pen, rng):
+    """A separator written by hand, as (ink, top): a dot, a comma, a dash, a slash or a
+    colon, in a pen `pen` pixels wide, placed against digits `height` rows tall."""
+    dot = max(2, int(pen * rng.uniform(1.0, 1.6)))
+    if ch in ".,":
+        size = (dot + 2, dot + 2 + (int(0.25 * height) if ch == "," else 0))
+    elif ch == ":":
+        size = (dot + 2, int(height * rng.uniform(0.45, 0.65)) + dot)
+    elif ch == "-":
+        size = (int(height * rng.uniform(0.3, 0.6)) + pen, pen + 4)
+    else:  # "/"
+        size = (int(height * rng.uniform(0.35, 0.6)) + pen, height)
+    image = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    if ch in ".,":
+        draw.ellipse([1, 1, 1 + dot, 1 + dot], fill=255)
+        if ch == ",":
+            draw.line([(1 + dot * 0.7, 1 + dot * 0.5), (1, h - 1)], fill=255, width=max(1, pen // 2 + 1))
+        top = height - dot - int(rng.integers(0, max(1, pen)))
+    elif ch == ":":
+        draw.ellipse([1, 1, 1 + dot, 1 + dot], fill=255)
+        draw.ellipse([1, h - dot - 1, 1 + dot, h - 1], fill=255)
+        top = height - h + int(rng.integers(-1, 2))
+    elif ch == "-":
+        y = h / 2 + rng.normal(0, 0.5)
+        draw.line([(pen / 2, y), (w - pen / 2, y + rng.normal(0, 1))], fill=255, width=pen)
+        top = int(height * rng.uniform(0.4, 0.6))
+    else:
+        draw.line([(pen / 2, h - 1), (w - pen / 2, 0)], fill=255, width=pen)
+        top = 0
+    ink = np.asarray(image.filter(ImageFilter.GaussianBlur(0.5)), dtype=np.float32) / 255
+    return ink / max(float(ink.max()), 1e-6), max(0, top)
+
+
+def handwritten(src, text, height, touching, wide=False):
+    """A number (digits, separators and spaces) in MNIST's handwriting, each digit by
+    another writer, all in one pen (PENS), some bent (elastic)."""
     rng = src.rng
-    glyphs = []
-    for digit in label:
-        glyph = _resize(src.mnist_digit(digit), int(height * rng.uniform(0.8, 1.05)), rng.uniform(0.8, 1.25))
-        top = int(rng.normal(0, 0.05) * height + (height - glyph.shape[0]) * rng.uniform(0.3, 1))
-        glyphs.append((glyph, max(0, top)))
-    return _lay_out(glyphs, rng, height, touching)
+    pen = str(rng.choice(PENS))
+    stroke = max(2, round(height * rng.uniform(0.08, 0.16)))
+    glyphs, spaces, space = [], [], 0
+    for ch in text:
+        if ch == " ":
+            space += int(height * rng.uniform(0.6, 1.2))
+            continue
+        if ch in SEPARATORS:
+            glyphs.append(hand_separator(ch, height, stroke, rng))
+        else:
+            glyph = _resize(src.mnist_digit(int(ch)), int(height * rng.uniform(0.8, 1.05)), rng.uniform(0.8, 1.25))
+            if rng.random() < 0.3:
+                glyph = elastic(glyph, rng, 0.05)
+            glyph = restyle(glyph, pen, rng)
+            top = int(rng.normal(0, 0.05) * height + (height - glyph.shape[0]) * rng.uniform(0.3, 1))
+            glyphs.append((glyph, max(0, top)))
+        spaces.append(space)
+        space = 0
+    return _lay_out(glyphs, rng, height, touching, spaces, wide)
+
+
+def separated(rng):
+    """A number as people write one with separators, as text: a decimal (3.14, 0,5), a
+    thousands group (1,250, 1.250, 1 250), a date (12/05/2026, 12.05.26, 12-05), a time
+    (12:30), a telephone number (555-0123), a negative number (-7)."""
+    def digits(n):
+        return "".join(str(d) for d in rng.integers(0, 10, n))
+
+    kind = rng.choice(["decimal", "thousands", "date", "time", "phone", "minus"])
+    if kind == "decimal":
+        return digits(int(rng.integers(1, 4))) + str(rng.choice([".", ","])) + digits(int(rng.integers(1, 4)))
+    if kind == "thousands":
+        sep = str(rng.choice([",", ".", " "]))
+        return digits(int(rng.integers(1, 4))) + "".join(sep + digits(3) for _ in range(int(rng.integers(1, 3))))
+    if kind == "date":
+        sep = str(rng.choice(["/", ".", "-"]))
+        parts = [digits(int(rng.integers(1, 3))), digits(2)] + ([digits(int(rng.choice([2, 4])))] if rng.random() < 0.6 else [])
+        return sep.join(parts)
+    if kind == "time":
+        return digits(int(rng.integers(1, 3))) + ":" + digits(2)
+    if kind == "phone":
+        return digits(3) + "-" + digits(4) if rng.random() < 0.7 else digits(3) + " " + digits(4)
+    return "-" + digits(int(rng.integers(1, 4)))
 
 
 def printed(src, text, height, touching):
@@ -92,18 +217,28 @@ def printed(src, text, height, touching):
     rng = src.rng
     font = src.font(int(height * rng.uniform(1.2, 1.5)))
     ascent = font.getmetrics()[0]
-    glyphs = []
+    glyphs, spaces, space = [], [], 0
     for ch in text:
         drawn = fonts.glyph(font, ch)
-        if drawn is not None:
+        if ch == " ":
+            space += int(height * rng.uniform(0.4, 0.9))
+        elif drawn is not None:
             ink, box = drawn
             glyphs.append((ink.astype(np.float32) / 255, max(0, ascent + box[1])))
+            spaces.append(space)
+            space = 0
     if not glyphs:
         return None
     if touching:
-        return _lay_out(glyphs, rng, height, True)
+        return _lay_out(glyphs, rng, height, True, spaces)
     tracking = rng.uniform(0.0, 0.25)
-    return _lay_out(glyphs, rng, int(height * tracking) + 1, False)
+    return _lay_out(glyphs, rng, int(height * tracking) + 1, False, spaces)
+
+
+def label_of(text):
+    """A line's text -> its classes: digits and separators as themselves, a space as
+    nothing (the reader finds spaces by their width), anything else as OTHER."""
+    return [class_of(ch) if ch.isdigit() or ch in SEPARATORS else OTHER for ch in text if ch != " "]
 
 
 def sample(src):
@@ -111,28 +246,31 @@ def sample(src):
     rng = src.rng
     height = int(rng.integers(18, 56))
     kind = rng.choice(
-        ["hand", "hand", "hand", "print", "print", "mixed", "letters", "word", "symbols", "pen", "doodle"],
+        ["hand", "hand", "hand", "print", "print", "mixed", "letters", "word", "symbols", "pen", "doodle",
+         "hand separated", "hand separated", "print separated"],
     )
     touching = rng.random() < 0.35
     if kind in ("hand", "print", "mixed"):
         count = int(rng.choice([1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8]))
-        number = [int(d) for d in rng.integers(0, 10, count)]
+        text = "".join(str(d) for d in rng.integers(0, 10, count))
         if kind == "hand":
-            return handwritten(src, number, height, touching), [class_of(d) for d in number]
-        text = "".join(map(str, number))
-        label = [class_of(d) for d in number]
+            return handwritten(src, text, height, touching, wide=rng.random() < 0.2), label_of(text)
         if kind == "mixed":  # a letter or symbol among digits
             at = int(rng.integers(0, count + 1))
-            other = str(rng.choice(list(LETTERS + SYMBOLS)))
-            text, label = text[:at] + other + text[at:], label[:at] + [OTHER] + label[at:]
-        return printed(src, text, height, touching), label
+            text = text[:at] + str(rng.choice(list(LETTERS + NOT_SEPARATORS))) + text[at:]
+        return printed(src, text, height, touching), label_of(text)
+    if kind in ("hand separated", "print separated"):
+        text = separated(rng)
+        if kind == "hand separated":
+            return handwritten(src, text, height, False, wide=rng.random() < 0.2), label_of(text)
+        return printed(src, text, height, False), label_of(text)
     if kind in ("letters", "word", "symbols"):
-        pool = {"letters": LETTERS, "word": LETTERS, "symbols": SYMBOLS}[kind]
+        pool = {"letters": LETTERS, "word": LETTERS, "symbols": SYMBOLS + SEPARATORS}[kind]
         length = 1 if kind == "letters" else int(rng.integers(1, 8))
         text = "".join(rng.choice(list(pool), length))
         if kind == "word" and rng.random() < 0.5:
             text = text.upper() if rng.random() < 0.5 else text.lower()
-        return printed(src, text, height, touching and kind != "symbols"), [OTHER] * len(text)
+        return printed(src, text, height, touching and kind != "symbols"), label_of(text)
     if kind == "pen":
         chars = list(rng.choice(list(synthetic.LETTER_TEMPLATES), int(rng.integers(1, 4))))
         return synthetic.ink_of(synthetic.pen_written(chars, synthetic.LETTER_TEMPLATES, rng)), [OTHER]
@@ -240,7 +378,9 @@ def make_lines(split, arrays, count, processes=None, chunk=CHUNK):
     if len(jobs) == 1:
         parts = [_chunk(jobs[0])]
     else:
-        # fork: the children share MNIST's arrays and the fonts already found
-        with multiprocessing.get_context("fork").Pool(processes or os.cpu_count()) as pool:
+        # fork: the children share MNIST's arrays and the fonts already found; they leave
+        # SIGTERM (which ends them when the pool closes) to its default, whatever the parent does
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes or os.cpu_count(), signal.signal, (signal.SIGTERM, signal.SIG_DFL)) as pool:
             parts = pool.map(_chunk, jobs)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

@@ -4,7 +4,8 @@ class probabilities every STRIDE pixels out, and the symbols those spell.
 The line reader (digits.make.layers.reader) reads a picture's ink (digits.read.images.
 find_ink), cropped to it and scaled to 28 rows inside the strip (line_input). Each of its
 FRAMES output columns gives the probabilities of CLASSES classes: blank, the ten digits,
-or "something else" (a letter, a symbol, a doodle). CTC training lets it read digits
+"something else" (a letter, a symbol, a doodle), or one of the SEPARATORS people write in
+numbers (3.14, 1,250, 555-0123, 12/05, 12:30). CTC training lets it read digits
 that touch or overlap without a cut between them; decode() turns its frames into symbols.
 """
 
@@ -19,15 +20,26 @@ HEIGHT, WIDTH = 32, 192  # the line reader's input: a strip of ink, 0-255
 ROWS = 28  # the ink's height inside the strip, as MNIST's digits fill 28 rows at most
 STRIDE = 4  # input columns per output frame
 FRAMES = WIDTH // STRIDE
-# The classes of a frame: 0 blank, 1-10 the digits 0-9, 11 something else.
+# The classes of a frame: 0 blank, 1-10 the digits 0-9, 11 something else, 12-16 the
+# separators.
 BLANK, OTHER = 0, 11
 DIGITS = slice(1, 11)
-CLASSES = 12
+SEPARATORS = ".,-/:"
+CLASSES = 12 + len(SEPARATORS)
 
 
-def class_of(digit):
-    """The class that stands for a digit 0-9."""
-    return digit + 1
+def class_of(symbol):
+    """The class that stands for a digit 0-9 (an int or its character) or a separator."""
+    if isinstance(symbol, str) and symbol in SEPARATORS:
+        return 12 + SEPARATORS.index(symbol)
+    return int(symbol) + 1
+
+
+def text_of(cls):
+    """The character a class stands for: a digit or a separator (None: something else)."""
+    if 1 <= cls <= 10:
+        return str(cls - 1)
+    return SEPARATORS[cls - 12] if cls >= 12 else None
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,11 @@ class Symbol:
 
     @property
     def is_digit(self):
-        return self.cls != OTHER
+        return 1 <= self.cls <= 10
+
+    @property
+    def is_separator(self):
+        return self.cls >= 12
 
 
 @dataclass(frozen=True)
