@@ -83,7 +83,7 @@ def test_a_drawn_digit_is_recognised(app, strokes, digit):
 
 ERRORS = {
     "wrong content type": ("post", "/predict", b"hello", "text/plain", 415, "image/png"),
-    "body too large": ("post", "/predict", b"\x89PNG" + b"0" * MAX_BODY, "image/png", 413, ""),
+    "body too large": ("post", "/predict", b"\x89PNG" + b"0" * MAX_BODY, "image/png", 413, "8 MB limit"),
     "malformed PNG": ("post", "/predict", b"\x89PNG\r\n\x1a\nbroken", "image/png", 400, "image"),
     "empty body": ("post", "/predict", b"", "image/png", 400, "no image"),
     "wrong method": ("get", "/predict", None, None, 405, ""),
@@ -151,6 +151,45 @@ def test_a_gif_and_a_file_sent_in_a_form_are_read(app):
         assert response.status_code == 200 and response.get_json()["digit"] == 4, field
     empty = app.test_client().post("/predict", data={"note": "hi"}, content_type="multipart/form-data")
     assert empty.status_code == 400 and "no image" in empty.get_json()["error"]
+
+
+def test_an_image_sent_as_octet_stream_is_read_by_its_own_header(app):
+    response = app.test_client().post("/predict", data=png_of(SEVEN), content_type="application/octet-stream")
+    assert response.status_code == 200 and response.get_json()["digit"] == 7
+
+
+def test_health_and_every_reply_name_the_models_by_file_and_checksum(app):
+    client = app.test_client()
+    health = client.get("/health")
+    assert health.status_code == 200 and health.get_json()["status"] == "ok"
+    models = health.get_json()["models"]
+    assert sorted(models) == ["detector", "digits", "reader"]
+    assert models["digits"]["file"] == "accurate.keras"
+    assert all(len(m["weights_sha256"]) == 64 for m in models.values())
+    answer = client.post("/predict", data=png_of(SEVEN), content_type="image/png").get_json()
+    assert answer["models"] == models
+
+
+def test_the_api_describes_each_endpoint_field_and_status(app):
+    api = app.test_client().get("/api").get_json()
+    assert api["openapi"].startswith("3.") and sorted(api["paths"]) == ["/api", "/health", "/predict"]
+    post = api["paths"]["/predict"]["post"]
+    assert {"200", "400", "413", "415", "503"} <= set(post["responses"])
+    assert "application/octet-stream" in post["requestBody"]["content"]
+    fields = api["components"]["schemas"]["Reading"]["properties"]
+    answer = app.test_client().post("/predict", data=png_of(NUMBER_174, size=500, height=280),
+                                    content_type="image/png").get_json()
+    assert set(answer) <= set(fields)
+
+
+def test_cors_is_off_unless_an_origin_is_given(shipped_reader):
+    plain = create_app(shipped_reader).test_client().get("/health")
+    assert "Access-Control-Allow-Origin" not in plain.headers
+    shared = create_app(shipped_reader, cors="https://example.org").test_client()
+    assert shared.get("/health").headers["Access-Control-Allow-Origin"] == "https://example.org"
+    preflight = shared.options("/predict", headers={"Origin": "https://example.org",
+                                                    "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 200 and "POST" in preflight.headers["Access-Control-Allow-Methods"]
 
 
 def test_an_image_too_large_to_decode_is_refused_unread(app):
@@ -230,14 +269,14 @@ def test_live_server_answers_errors_and_keeps_serving(server):
 
 
 @contextlib.contextmanager
-def serve_py(*args):
+def serve_py(*args, stderr=subprocess.DEVNULL):
     """`python serve.py --port 0 ...` running, for the length of a `with`: (its address, the
     process)."""
     server = subprocess.Popen(
         [sys.executable, "serve.py", "--port", "0", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         text=True,
         start_new_session=True,
     )
@@ -309,6 +348,17 @@ def test_serve_py_on_any_port_answers_every_error_in_json_and_replaces_a_killed_
         server.send_signal(2)
         assert server.wait(timeout=30) == 0
         assert server.stdout.read().count("stopped") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags, logged", [((), True), (("--no-access-log",), False)])
+def test_serve_py_logs_a_line_per_request_unless_told_not_to(tmp_path, flags, logged):
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr, serve_py(*flags, stderr=stderr) as (address, _):
+        with urllib.request.urlopen(f"{address}/health", timeout=30) as response:
+            assert json.loads(response.read())["status"] == "ok"
+        time.sleep(0.5)
+    assert ('"GET /health HTTP/1.1" 200' in log.read_text()) == logged, log.read_text()[-2000:]
 
 
 def test_serve_py_knows_which_addresses_stay_on_this_machine():
@@ -589,9 +639,55 @@ def test_the_layout_holds_on_a_laptop_and_a_phone(browser, server, width, height
         assert after["prediction"]["top"] >= after["pad"]["bottom"]
 
 
+SEPARATED = ROOT / "tests" / "number_images" / "107m1517-separators-328.png"
+
+
+def labels_of(page):
+    return json.loads(page.get_attribute("#boxes", "data-labels"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_box_labels_never_cover_each_other(browser, server, width, height, tmp_path):
+    """A number of small, close digits (107-1517, uploaded): each label is placed above or
+    below its box, or left out, never over another."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(server)
+    page.set_input_files("#photo", str(SEPARATED))
+    assert read_number(page) == "107-1517"
+    labels = labels_of(page)
+    page.screenshot(path=str(tmp_path / "labels.png"))
+    page.close()
+    assert 1 <= len(labels) <= 7
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            apart = a["right"] <= b["left"] or b["right"] <= a["left"] or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+            assert apart, (a, b)
+
+
+@pytest.mark.slow
+def test_a_failed_upload_replaces_reading_in_the_headline(page, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(png_of(SEVEN)[:200])  # a truncated PNG
+    page.set_input_files("#photo", str(broken))
+    page.wait_for_selector("#prediction[data-number='error']", timeout=15000)
+    assert "Reading" not in page.text_content("#prediction")
+    assert "image" in page.text_content("#caption") and page.text_content("#status") == ""
+
+
+@pytest.mark.slow
+def test_the_photo_button_is_reached_and_opened_by_keyboard(page):
+    page.focus("#clear")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "photo-button"
+    with page.expect_file_chooser(timeout=5000):
+        page.keyboard.press("Enter")
+
+
 def main(folder):
     """Start the app, write 174 in Chromium at a laptop's and a phone's size, and save a
-    screenshot of each to `folder` (drawing-page.png, drawing-page-phone.png)."""
+    screenshot of each to `folder` (drawing-page.png, drawing-page-phone.png); then the same
+    with a photo of 107-1517 sent (drawing-page-labels.png, drawing-page-labels-phone.png)."""
     from playwright.sync_api import sync_playwright
 
     app = create_app(open_reader(DEFAULT_MODEL, DEFAULT_READER, DEFAULT_DETECTOR, "keras"))
@@ -600,7 +696,7 @@ def main(folder):
             executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
         )
         for name, (width, height), scale in [
-            ("drawing-page.png", (1000, 800), 1.0),
+            ("drawing-page.png", (1280, 800), 1.0),
             ("drawing-page-phone.png", (390, 844), 0.6),
         ]:
             page = browser.new_page(viewport={"width": width, "height": height})
@@ -610,6 +706,11 @@ def main(folder):
             page.hover("#digits figure:nth-child(2)")
             page.wait_for_timeout(300)
             out = Path(folder) / name
+            page.screenshot(path=str(out))
+            page.set_input_files("#photo", str(SEPARATED))
+            page.wait_for_selector("#prediction[data-number='107-1517']", timeout=15000)
+            page.wait_for_timeout(300)
+            out = Path(folder) / name.replace("drawing-page", "drawing-page-labels")
             page.screenshot(path=str(out))
             page.close()
             print(f"wrote {out}")

@@ -8,10 +8,11 @@
 Serves one page (a canvas to write on with mouse or finger, a button to send a photo or an
 image file; the picture with a box on each digit read, the number, each digit's
 confidence, the probabilities of the digit pointed at, the 28x28 images the model saw)
-and one endpoint, POST /predict, which takes an image and answers in JSON, read exactly
-as predict.py reads it (digits.read.reading; the endpoint's details are in digits.read.web). The
-models run on onnxruntime when their exported .onnx files are there (see --backend).
-Stop it with Ctrl-C.
+and an API: POST /predict, which takes an image and answers in JSON, read exactly as
+predict.py reads it (digits.read.reading), GET /health and GET /api (its OpenAPI
+description; the details are in digits.read.web). Each request gets a line on stderr (the
+access log; --no-access-log: none). The models run on onnxruntime when their exported
+.onnx files are there (see --backend). Stop it with Ctrl-C.
 
 The process model: this process is gunicorn's arbiter, which keeps --workers server
 processes running and replaces one that dies within a second. Each runs the app on
@@ -57,6 +58,12 @@ def parse_args(argv):
         type=positive_int,
         help="server processes (default: one per core with onnxruntime, one with Keras)",
     )
+    parser.add_argument(
+        "--cors", metavar="ORIGIN", help="let pages from ORIGIN (https://example.org, or *) call the API"
+    )
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="no line on stderr for each request"
+    )
     return parser.parse_args(argv)
 
 
@@ -91,7 +98,7 @@ def main(argv=None):
         # Pictures are read in the process's pool of threads, not on gevent's loop, which
         # serves every connection: a 12-megapixel photo takes a second to decode and read.
         threads = gevent.get_hub().threadpool
-        return create_app(open_reader(*settings), in_thread=threads.apply)
+        return create_app(open_reader(*settings), in_thread=threads.apply, cors=args.cors)
 
     server = Server(
         make_app,
@@ -104,6 +111,8 @@ def main(argv=None):
         when_ready=ready,
         loglevel="warning",
         proc_name="serve.py",
+        accesslog=None if args.no_access_log else "/dev/stderr",
+        access_log_format='%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms',
     )
     arbiter = os.getpid()
     try:

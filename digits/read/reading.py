@@ -24,6 +24,7 @@ the drawing page shows:
 """
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -212,6 +213,7 @@ class Reader:
                  something_else_level=SOMETHING_ELSE_LEVEL):
         self.model, self.lines, self.detector = model, lines, detector
         self.min_confidence, self.something_else_level = min_confidence, something_else_level
+        self.models = {}  # what open_reader opened: {role: {"file", "weights_sha256"}}
 
     def read(self, grey, name="image", scale=1.0):
         """A picture (2-D grey levels in [0, 1], from images.load_picture) -> a Reading.
@@ -415,7 +417,8 @@ def _box(ink, a, b, top, left, scale):
 
 def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFIDENCE):
     """A Reader from model files (detector None or 'none': without one)."""
-    return Reader(
+    no_detector = detector in (None, "none")
+    reader = Reader(
         open_model(model, backend),
         open_model(
             lines,
@@ -424,9 +427,15 @@ def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFI
             input_shape=(HEIGHT, WIDTH),
             hint="train one with 'python train.py --model reader', or pass --reader PATH",
         ),
-        None if detector in (None, "none") else open_detector(detector, backend),
+        None if no_detector else open_detector(detector, backend),
         min_confidence,
     )
+    files = {"digits": model, "reader": lines, **({} if no_detector else {"detector": detector})}
+    reader.models = {
+        role: {"file": Path(path).name, "weights_sha256": (read_record(path) or {}).get("weights_sha256")}
+        for role, path in files.items()
+    }
+    return reader
 
 
 def open_detector(path, backend="auto"):

@@ -1,12 +1,15 @@
-"""The drawing page's web application (Flask): the page, and POST /predict.
+"""The drawing page's web application (Flask): the page, POST /predict, GET /health and
+GET /api (the OpenAPI description of the three).
 
 create_app(reader) returns the app; serve.py runs it in its server processes, and the
 tests drive it with Flask's test client and with a real browser. /predict takes an image
 (a drawing from the page, a photo or a file): PNG, JPEG, WebP, GIF or BMP, sent as the
-request's body with its image Content-Type, or as a file field of a multipart/form-data
-form (what `curl -F image=@photo.jpg` and most HTTP clients send). It reads every digit in
-it (digits.read.reading) and answers in JSON; every error is a JSON object with an `error`
-message and a 4xx or 503 status.
+request's body with its image Content-Type (or application/octet-stream: the image's own
+header says what it is), or as a file field of a multipart/form-data form (what `curl -F
+image=@photo.jpg` and most HTTP clients send). It reads every digit in it
+(digits.read.reading) and answers in JSON, naming the models that read it; every error is
+a JSON object with an `error` message and a 4xx or 503 status. With `cors` set to an
+origin, a page served from there may call it too.
 
 A drawing costs a few milliseconds, but a small file can decode to a huge image (a
 40-megapixel PNG of one colour is a few kilobytes). So the app refuses images over
@@ -29,7 +32,7 @@ from digits import DigitsError
 from digits.read.images import load_picture
 
 MAX_BODY = 8 * 1024 * 1024  # room for a phone's photo; a drawing is a few kilobytes
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp")
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "application/octet-stream")
 FORM = "multipart/form-data"
 MAX_UPLOAD_PIXELS = 16_000_000  # a phone's photo is 12 megapixels
 LARGE_PIXELS = 2_000_000  # more than a drawing or a downsized photo needs
@@ -38,19 +41,37 @@ LARGE_REST = 2.0  # after a large image, rest this many times as long as it took
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(reader, large_image_turn=None, in_thread=None):
+def create_app(reader, large_image_turn=None, in_thread=None, cors=None):
     """The app, reading pictures with `reader` (digits.read.reading.Reader) as predict.py does.
     `large_image_turn` is the semaphore that large images take turns on (a test holds it);
     `in_thread(function, args)` runs the reading of a picture in a thread of the server's
-    own, where the server needs it (serve.py: gevent's loop must not wait on a photo)."""
+    own, where the server needs it (serve.py: gevent's loop must not wait on a photo);
+    `cors` the origin (or "*") whose pages may call the API."""
     in_thread = in_thread or (lambda function, args: function(*args))
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     large_image_turn = large_image_turn or threading.BoundedSemaphore(1)
+    models = getattr(reader, "models", {})
 
     @app.get("/")
     def page():
         return send_from_directory(STATIC, "draw.html")
+
+    @app.get("/health")
+    def health():
+        return jsonify(status="ok", models=models)
+
+    @app.get("/api")
+    def api():
+        return jsonify(openapi(MAX_BODY, MAX_UPLOAD_PIXELS))
+
+    if cors:
+        @app.after_request
+        def allow_origin(response):
+            response.headers["Access-Control-Allow-Origin"] = cors
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            return response
 
     @app.post("/predict")
     def predict():
@@ -62,8 +83,8 @@ def create_app(reader, large_image_turn=None, in_thread=None):
         else:
             return error(
                 415, "send an image (PNG, JPEG, WebP, GIF or BMP) as the body with its "
-                "Content-Type (image/png, image/jpeg, ...), or as a file in a "
-                "multipart/form-data form (curl -F image=@photo.jpg)"
+                "Content-Type (image/png, image/jpeg, ..., or application/octet-stream), or "
+                "as a file in a multipart/form-data form (curl -F image=@photo.jpg)"
             )
         if not body:
             return error(400, "the request has no image in it")
@@ -85,14 +106,72 @@ def create_app(reader, large_image_turn=None, in_thread=None):
             if large:
                 time.sleep(LARGE_REST * (time.perf_counter() - started))
                 large_image_turn.release()
-        return jsonify(result)
+        return jsonify({**result, "models": models})
 
     @app.errorhandler(HTTPException)
     def http_error(err):
         # Every error, too-large bodies and unknown paths included, is answered in JSON.
+        if err.code == 413:
+            return error(413, f"the request is over this server's {MAX_BODY // 2**20} MB limit; "
+                              "send a smaller image (a photo reduced to a few megapixels reads as well)")
         return error(err.code, err.description)
 
     return app
+
+
+def openapi(max_body, max_pixels):
+    """The API's OpenAPI 3 description (GET /api)."""
+    error = {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+    def status(text):
+        return {**error, "description": text}
+
+    box = {"type": "object", "properties": {k: {"type": "integer"} for k in ("left", "top", "width", "height")}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Digit reader", "version": "1",
+                 "description": "Reads the digits in a picture: a number as written (separators kept), or 'not a digit'."},
+        "paths": {
+            "/predict": {"post": {
+                "summary": "Read a picture",
+                "requestBody": {"required": True, "content": {
+                    **{t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES},
+                    FORM: {"schema": {"type": "object", "properties": {"image": {"type": "string", "format": "binary"}}}},
+                }},
+                "responses": {
+                    "200": {"description": "The reading", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reading"}}}},
+                    "400": status("no image in the request, or one that cannot be read"),
+                    "413": status(f"a request over {max_body // 2**20} MB, or an image over {max_pixels // 10**6} megapixels"),
+                    "415": status("not an image type"),
+                    "503": status("busy with other large images: try again"),
+                },
+            }},
+            "/health": {"get": {"summary": "Whether the server is up, and its models",
+                                "responses": {"200": {"description": "status 'ok' and the models"}}}},
+            "/api": {"get": {"summary": "This description", "responses": {"200": {"description": "OpenAPI 3"}}}},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
+            "Reading": {"type": "object", "properties": {
+                "number": {"type": "string", "nullable": True,
+                           "description": "digits and separators (. , - / :) as written, a space where the writer left one, a line break between lines; null: not a number"},
+                "number_confidence": {"type": "number", "nullable": True, "description": "how sure of the whole number, calibrated"},
+                "reason": {"type": "string", "description": "why it is not a number"},
+                "digits": {"type": "array", "items": {"type": "object", "properties": {
+                    "digit": {"type": "integer", "nullable": True}, "confidence": {"type": "number"},
+                    "probabilities": {"type": "array", "items": {"type": "number"}}, "box": box,
+                    "input": {"type": "array", "description": "the 28x28 digit the model saw, 0-1"},
+                    "reason": {"type": "string"}}}},
+                "separators": {"type": "array", "items": {"type": "object", "properties": {
+                    "separator": {"type": "string"}, "confidence": {"type": "number"}, "box": box}}},
+                "lines": {"type": "array", "items": {"type": "string", "nullable": True}},
+                "digit": {"type": "integer", "nullable": True, "description": "a picture of one digit: that digit"},
+                "confidence": {"type": "number", "description": "a picture of one digit: its confidence"},
+                "probabilities": {"type": "array", "items": {"type": "number"}},
+                "models": {"type": "object", "description": "the models that read it: file and weights_sha256 of each"},
+            }},
+        }},
+    }
 
 
 def read(reader, body):
