@@ -57,6 +57,7 @@ from digits.make.synthetic import (
     WORDS,
     blank,
     colours,
+    ink_of,
     pen_written,
     scribble,
     shape,
@@ -259,9 +260,7 @@ def stacked(texts, writers, rng, split):
         if rng.random() < 0.6:
             inks.append(handwritten_ink(text, writers, rng, height))
         else:
-            grey = np.asarray(typeset(text, rng, size=int(height * 1.3), split=split).convert("L"), dtype=np.float32) / 255
-            paper = np.median(np.concatenate([grey[0], grey[-1]]))
-            inks.append(np.clip(np.abs(grey - paper) / 0.5, 0, 1))
+            inks.append(ink_of(typeset(text, rng, size=int(height * 1.3), split=split)))
     width = max(ink.shape[1] for ink in inks)
     rows = []
     for ink in inks:

@@ -219,10 +219,9 @@ def printed(src, text, height, touching):
     ascent = font.getmetrics()[0]
     glyphs, spaces, space = [], [], 0
     for ch in text:
-        drawn = fonts.glyph(font, ch)
         if ch == " ":
             space += int(height * rng.uniform(0.4, 0.9))
-        elif drawn is not None:
+        elif (drawn := fonts.glyph(font, ch)) is not None:
             ink, box = drawn
             glyphs.append((ink.astype(np.float32) / 255, max(0, ascent + box[1])))
             spaces.append(space)

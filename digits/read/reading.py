@@ -210,10 +210,10 @@ class Reader:
     `detector` a Detector, or None."""
 
     def __init__(self, model, lines, detector=None, min_confidence=MIN_CONFIDENCE,
-                 something_else_level=SOMETHING_ELSE_LEVEL):
+                 something_else_level=SOMETHING_ELSE_LEVEL, models=None):
         self.model, self.lines, self.detector = model, lines, detector
         self.min_confidence, self.something_else_level = min_confidence, something_else_level
-        self.models = {}  # what open_reader opened: {role: {"file", "weights_sha256"}}
+        self.models = models or {}  # the files read from: {role: {"file", "weights_sha256"}}
 
     def read(self, grey, name="image", scale=1.0):
         """A picture (2-D grey levels in [0, 1], from images.load_picture) -> a Reading.
@@ -314,13 +314,17 @@ def lines_of(ink):
     """The ink's rows split into lines of writing, top to bottom, as [(top, bottom)]: runs
     of inked rows at least LINE_SHARE as tall as the tallest, cut midway between them (a
     thinner run, an underline or a speck, goes with its neighbours)."""
-    inked = ink.max(axis=1) > 0
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], inked.astype(np.int8), [0]])))
-    runs = list(zip(edges[::2], edges[1::2]))
+    runs = _runs(ink.max(axis=1) > 0)
     tallest = max(b - a for a, b in runs)
     lines = [(a, b) for a, b in runs if b - a >= LINE_SHARE * tallest]
     cuts = [0, *[int(b + a) // 2 for (_, b), (a, _) in zip(lines, lines[1:])], ink.shape[0]]
     return list(zip(cuts, cuts[1:]))
+
+
+def _runs(inked):
+    """The runs of True in a 1-D boolean array, as [start, stop) pairs."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], inked.astype(np.int8), [0]])))
+    return list(zip(edges[::2], edges[1::2]))
 
 
 def _trimmed(symbols):
@@ -379,9 +383,7 @@ def _crop(ink, a, b):
 def _apart(ink, count):
     """The ink's columns split where no ink is, as [a, b) spans, if that makes `count`
     pieces (digits written apart); else None. Pieces of under 1% of the ink are specks."""
-    inked = ink.max(axis=0) > 0
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], inked.astype(np.int8), [0]])))
-    runs = list(zip(edges[::2], edges[1::2]))
+    runs = _runs(ink.max(axis=0) > 0)
     mass = ink.sum()
     runs = [(a, b) for a, b in runs if ink[:, a:b].sum() >= 0.01 * mass]
     return runs if len(runs) == count else None
@@ -418,7 +420,8 @@ def _box(ink, a, b, top, left, scale):
 def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFIDENCE):
     """A Reader from model files (detector None or 'none': without one)."""
     no_detector = detector in (None, "none")
-    reader = Reader(
+    files = {"digits": model, "reader": lines, **({} if no_detector else {"detector": detector})}
+    return Reader(
         open_model(model, backend),
         open_model(
             lines,
@@ -429,13 +432,11 @@ def open_reader(model, lines, detector, backend="auto", min_confidence=MIN_CONFI
         ),
         None if no_detector else open_detector(detector, backend),
         min_confidence,
+        models={
+            role: {"file": Path(path).name, "weights_sha256": (read_record(path) or {}).get("weights_sha256")}
+            for role, path in files.items()
+        },
     )
-    files = {"digits": model, "reader": lines, **({} if no_detector else {"detector": detector})}
-    reader.models = {
-        role: {"file": Path(path).name, "weights_sha256": (read_record(path) or {}).get("weights_sha256")}
-        for role, path in files.items()
-    }
-    return reader
 
 
 def open_detector(path, backend="auto"):

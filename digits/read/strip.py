@@ -25,21 +25,22 @@ FRAMES = WIDTH // STRIDE
 BLANK, OTHER = 0, 11
 DIGITS = slice(1, 11)
 SEPARATORS = ".,-/:"
-CLASSES = 12 + len(SEPARATORS)
+FIRST_SEPARATOR = OTHER + 1
+CLASSES = FIRST_SEPARATOR + len(SEPARATORS)
 
 
 def class_of(symbol):
     """The class that stands for a digit 0-9 (an int or its character) or a separator."""
     if isinstance(symbol, str) and symbol in SEPARATORS:
-        return 12 + SEPARATORS.index(symbol)
+        return FIRST_SEPARATOR + SEPARATORS.index(symbol)
     return int(symbol) + 1
 
 
 def text_of(cls):
     """The character a class stands for: a digit or a separator (None: something else)."""
-    if 1 <= cls <= 10:
-        return str(cls - 1)
-    return SEPARATORS[cls - 12] if cls >= 12 else None
+    if DIGITS.start <= cls < DIGITS.stop:
+        return str(cls - DIGITS.start)
+    return SEPARATORS[cls - FIRST_SEPARATOR] if cls >= FIRST_SEPARATOR else None
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,11 @@ class Symbol:
 
     @property
     def is_digit(self):
-        return 1 <= self.cls <= 10
+        return DIGITS.start <= self.cls < DIGITS.stop
 
     @property
     def is_separator(self):
-        return self.cls >= 12
+        return self.cls >= FIRST_SEPARATOR
 
 
 @dataclass(frozen=True)

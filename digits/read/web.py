@@ -51,7 +51,6 @@ def create_app(reader, large_image_turn=None, in_thread=None, cors=None):
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     large_image_turn = large_image_turn or threading.BoundedSemaphore(1)
-    models = getattr(reader, "models", {})
 
     @app.get("/")
     def page():
@@ -59,7 +58,7 @@ def create_app(reader, large_image_turn=None, in_thread=None, cors=None):
 
     @app.get("/health")
     def health():
-        return jsonify(status="ok", models=models)
+        return jsonify(status="ok", models=reader.models)
 
     @app.get("/api")
     def api():
@@ -106,7 +105,7 @@ def create_app(reader, large_image_turn=None, in_thread=None, cors=None):
             if large:
                 time.sleep(LARGE_REST * (time.perf_counter() - started))
                 large_image_turn.release()
-        return jsonify({**result, "models": models})
+        return jsonify({**result, "models": reader.models})
 
     @app.errorhandler(HTTPException)
     def http_error(err):
