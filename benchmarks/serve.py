@@ -1,27 +1,33 @@
 """The drawing page's server under load and under slow clients, on 127.0.0.1 only.
 
-    python -m benchmarks.serve            # 16 clients, 3 x 4,000 drawings, 3,000 held, 100 trickling
+    python -m benchmarks.serve            # 16 clients; a flood of 20,000 bodiless requests, 100 trickling
     python -m benchmarks.serve --quick    # the same code path in a few seconds (the tests)
     python -m benchmarks.serve --backend keras --model models/cnn.keras
     python -m benchmarks.serve --before ../before   # and first the quiet phase on another
                                                     # checkout's server (git worktree add ../before REV)
 
 Starts `python serve.py --port 0` and runs three phases on it, each with --clients clients
-sending drawings (280x280 PNGs, as the page sends them) one after another on kept-alive
-connections, --requests in all:
-  quiet     nothing else;
-  siege     while --held connections hold half-sent requests (headers that promise an image,
-            and 10 bytes of it) and --trickling more send a byte every --trickle-every
-            seconds;
-  kill      the siege still on, and --heavy clients sending tiny PNGs that decode to 40 and
-            12 megapixels ("decompression bombs"; the first over the server's cap) one after
-            another, one server process killed with SIGKILL a third of the way through: how
-            long until a new one runs, and which requests failed.
+on 127.0.0.1 sending drawings (280x280 PNGs, as the page sends them) one after another on
+kept-alive connections:
+  quiet     --requests drawings, nothing else;
+  siege     a flood: --flood connections opened from --flood-addresses other local
+            addresses (127.0.0.2, ...; a process each), --flood-rate a second in all, each
+            sending complete headers that promise a 1 MB image and then nothing, and held
+            open; and --trickling more from 127.0.0.100 sending such headers and then the
+            body a byte every --trickle-every seconds. The drawings are sent from the
+            moment half the flood is open until all of it is, and GET / is asked every
+            half second throughout;
+  kill      --requests drawings, the trickling still on, and --heavy clients sending tiny
+            PNGs that decode to 40 and 12 megapixels ("decompression bombs"; the first over
+            the server's cap) one after another, one server process killed with SIGKILL a
+            third of the way through: how long until a new one runs, and which requests
+            failed.
 It prints each phase's requests/s, median and 99th-percentile latency and errors (any
 answer but 200, or none), the siege against the quiet phase (targets: at least 80% of its
-requests/s, at most twice its p99, no error), whether every error the server and the app
-under it give is JSON, and the peak memory of all the server's processes (VmHWM).
-Every loop is bounded by --requests and by time.
+requests/s, at most twice its p99, no error; GET / answered within 1 s), how many of the
+flood's and the trickling connections the server still held at the end, whether every
+error the server and the app under it give is JSON, and the peak memory of all the
+server's processes (VmHWM; target under 600 MB). Every loop is bounded by time.
 """
 
 import argparse
@@ -29,6 +35,7 @@ import contextlib
 import http.client
 import io
 import json
+import multiprocessing
 import os
 import resource
 import signal
@@ -142,32 +149,61 @@ def heavy_client(port, bodies, results, done, stop_at):
     connection.close()
 
 
-HALF_REQUEST = (
+BODILESS = (  # headers that promise an image, and then nothing
     b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
-    b"Content-Length: 100000\r\n\r\n\x89PNG\r\n\x1a\n\x00\x00"
+    b"Content-Length: 1000000\r\n\r\n"
 )
+TRICKLING_FROM = "127.0.0.100"
 
 
-def stall(port, sent=HALF_REQUEST):
-    """A connection holding a half-sent request: `sent` and then nothing."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    sock.sendall(sent)
-    return sock
+def flood(address, port, count, rate, opened, stop, held):
+    """In a process of its own (one per flood address): open `count` connections from
+    `address`, `rate` a second, each sending BODILESS and then nothing; keep them open until
+    `stop`, then put in `held` how many the server still held."""
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+    socks, start = [], time.monotonic()
+    for i in range(count):
+        if stop.is_set():
+            break
+        time.sleep(max(0.0, start + i / rate - time.monotonic()))
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=2, source_address=(address, 0))
+            sock.sendall(BODILESS)
+            socks.append(sock)
+        except OSError:
+            pass  # the attempt counts: a flooder does not wait
+        with opened.get_lock():
+            opened.value += 1
+    stop.wait(DEADLINE)
+    held.put(sum(_still_open(sock) for sock in socks))
 
 
 def trickle(socks, every, stop):
-    """Send each of `socks` one more byte of its request every `every` seconds, spread out."""
-    remaining = [HALF_REQUEST[20:]] * len(socks)  # stall() sent the first 20 bytes
+    """Send each of `socks` one more byte of its body every `every` seconds, spread out."""
     gap = every / max(len(socks), 1)
-    while socks:
-        for i, sock in enumerate(socks):
+    while not stop.is_set():
+        for sock in socks:
             if stop.wait(gap):
                 return
-            if remaining[i]:
-                with contextlib.suppress(OSError):
-                    sock.send(remaining[i][:1])
-                remaining[i] = remaining[i][1:]
-    stop.wait()
+            with contextlib.suppress(OSError):
+                sock.send(b"x")
+
+
+def page_latencies(port, stop, latencies, every=0.5):
+    """GET / every `every` seconds on a new connection until `stop`: the seconds each took
+    (inf: no answer within 10 s)."""
+    while not stop.wait(every):
+        start = time.perf_counter()
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            latencies.append(time.perf_counter() - start if response.status == 200 else float("inf"))
+        except (OSError, http.client.HTTPException):
+            latencies.append(float("inf"))
 
 
 class Budget:
@@ -308,19 +344,45 @@ def quiet_phase(checkout, clients, requests, model, backend, workers=None):
         stop_server(server)
 
 
-def run(clients, requests, held, trickling, every, heavy, model, backend, workers=None):
+def run(clients, requests, flooding, trickling, every, heavy, model, backend, workers=None):
+    """The three phases; `flooding` is (connections, per second, addresses)."""
+    count, rate, addresses = flooding
     server, banner, port = start_server(model, backend, workers)
     stop_at = time.monotonic() + DEADLINE
     stop = threading.Event()
-    held_socks, trickle_socks = [], []
+    spawn = multiprocessing.get_context("spawn")
+    stop_flood, held = spawn.Event(), spawn.Queue()
+    opened = [spawn.Value("i", 0) for _ in range(addresses)]
+    flooders = [
+        spawn.Process(
+            target=flood,
+            args=(f"127.0.0.{2 + k}", port, count // addresses, rate / addresses, opened[k], stop_flood, held),
+        )
+        for k in range(addresses)
+    ]
+    trickle_socks, latencies, probed = [], [], threading.Event()
     try:
         load(port, clients, 8 * clients, stop_at)  # warm-up: every process has read a few
         quiet = figures(*load(port, clients, requests, stop_at)[:2])
-        held_socks = [stall(port) for _ in range(held)]
-        trickle_socks = [stall(port, HALF_REQUEST[:20]) for _ in range(trickling)]
+        for flooder in flooders:
+            flooder.start()
+        prober = threading.Thread(target=page_latencies, args=(port, probed, latencies))
+        prober.start()
+        for _ in range(trickling):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(TRICKLING_FROM, 0))
+            sock.sendall(BODILESS)
+            trickle_socks.append(sock)
         trickler = threading.Thread(target=trickle, args=(trickle_socks, every, stop))
         trickler.start()
-        siege = figures(*load(port, clients, requests, stop_at)[:2])
+        flood_start = time.monotonic()
+        sent = lambda: sum(v.value for v in opened)  # noqa: E731
+        while sent() < count // 2 and time.monotonic() < flood_start + 2 * count / rate + 30:
+            time.sleep(0.05)
+        from_connection = sent()
+        flood_end = min(stop_at, flood_start + count / rate)  # when the last should be open
+        siege = figures(*load(port, clients, 10**9, flood_end)[:2])
+        to_connection = sent()
+        probed.set()
         heavy_results = []
         heavy_threads = [
             threading.Thread(target=heavy_client, args=(port, heavy_images(), heavy_results, stop, stop_at))
@@ -330,7 +392,7 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
             thread.start()
 
         def kill_soon():
-            time.sleep(siege["requests"] / siege["requests_per_second"] / 3)
+            time.sleep(requests / quiet["requests_per_second"] / 3)
             return kill_a_worker(server.pid)
 
         results, elapsed, replaced_after = load(port, clients, requests, stop_at, during=kill_soon)
@@ -338,14 +400,19 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
         failed_by_client = _count(client for status, _, client in results if status != 200)
         errors = error_answers(port)
         stop.set()
-        for thread in [trickler, *heavy_threads]:
+        for thread in [trickler, prober, *heavy_threads]:
             thread.join()
-        held_open = sum(1 for sock in held_socks if _still_open(sock))
         trickling_open = sum(1 for sock in trickle_socks if _still_open(sock))
+        stop_flood.set()
+        flood_held = sum(held.get(timeout=60) for _ in flooders)
         memory = peak_memory_mb(server.pid)
     finally:
         stop.set()
-        for sock in held_socks + trickle_socks:
+        probed.set()
+        stop_flood.set()
+        for flooder in flooders:
+            flooder.join(timeout=60)
+        for sock in trickle_socks:
             sock.close()
         stop_server(server)
     return {
@@ -354,10 +421,16 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
         "quiet": quiet,
         "siege": siege,
         "kill": killed,
-        "held": held,
+        "flood": count,
+        "flood_rate": rate,
+        "flood_addresses": addresses,
+        "siege_from_connection": from_connection,
+        "siege_to_connection": to_connection,
+        "flood_still_held": flood_held,
+        "page_requests": len(latencies),
+        "page_slowest_s": max(latencies, default=float("nan")),
         "trickling": trickling,
         "trickle_every": every,
-        "held_still_connected": held_open,
         "trickling_still_connected": trickling_open,
         "replaced_after_s": replaced_after,
         "clients_that_failed": len(failed_by_client),
@@ -373,11 +446,14 @@ def run(clients, requests, held, trickling, every, heavy, model, backend, worker
 
 
 def _still_open(sock):
+    """Whether the server still holds `sock` open (whatever it answered on it)."""
     sock.setblocking(False)
     try:
-        return sock.recv(1) != b""  # b"": the server hung up
+        while sock.recv(65536):  # an answer, perhaps a 408 or 429 before the server hung up
+            pass
+        return False  # b"": the server hung up
     except BlockingIOError:
-        return True  # nothing to read: still connected, still waiting
+        return True  # nothing more to read: still connected, still waiting
     except OSError:
         return False
 
@@ -405,20 +481,25 @@ def report(result):
             result["server"],
             phase("quiet", quiet),
             phase(
-                f"siege ({result['held']} half-sent held, {result['trickling']} trickling a byte "
-                f"every {result['trickle_every']:g} s)",
+                f"siege (a flood of {result['flood']} connections, {result['flood_rate']:g} a second from "
+                f"{result['flood_addresses']} addresses, each sending headers and no body; "
+                f"{result['trickling']} trickling a byte of body every {result['trickle_every']:g} s; "
+                f"drawings sent while flood connections {result['siege_from_connection']} to "
+                f"{result['siege_to_connection']} were opened)",
                 siege,
             ),
             f"  siege against quiet: x{siege['requests_per_second'] / quiet['requests_per_second']:.2f} "
             f"requests/s (target >= 0.80), x{siege['p99_ms'] / quiet['p99_ms']:.2f} p99 "
             f"(target <= 2), {siege['errors']} errors (target 0)",
-            f"  still connected at the end: {result['held_still_connected']} of {result['held']} "
-            f"held (those of the killed process went with it), "
-            f"{result['trickling_still_connected']} of {result['trickling']} trickling (the server "
-            f"closes a connection that has not sent its request's headers within 15 s)",
+            f"  GET / asked {result['page_requests']} times during the flood: the slowest answer "
+            f"{result['page_slowest_s']:.3f} s (target < 1)",
+            f"  still held by the server at the end: {result['flood_still_held']} of the "
+            f"{result['flood']} flood connections, {result['trickling_still_connected']} of the "
+            f"{result['trickling']} trickling (a request must arrive whole within 30 s, pausing "
+            f"no more than 5 s; each address may hold 64 connections per server process)",
             phase(
-                "kill (the siege, heavy images too, and a server process killed with SIGKILL a "
-                "third of the way)",
+                "kill (heavy images too, and a server process killed with SIGKILL a third of "
+                "the way)",
                 result["kill"],
             ),
             f"  replaced after {result['replaced_after_s']:.2f} s (target <= 5); failed requests "
@@ -439,30 +520,31 @@ def main(argv=None):
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=4000, help="drawings sent in each phase")
-    parser.add_argument("--held", type=int, default=3000, help="connections holding half-sent requests")
-    parser.add_argument("--trickling", type=int, default=100, help="connections sending a byte at a time")
-    parser.add_argument("--trickle-every", type=float, default=10.0, help="seconds between their bytes")
+    parser.add_argument("--requests", type=int, default=4000, help="drawings sent in the quiet and kill phases")
+    parser.add_argument("--flood", type=int, default=20000, help="connections that send headers and no body")
+    parser.add_argument("--flood-rate", type=float, default=300, help="flood connections opened a second")
+    parser.add_argument("--flood-addresses", type=int, default=4, help="local addresses the flood comes from")
+    parser.add_argument("--trickling", type=int, default=100, help="connections sending a body a byte at a time")
+    parser.add_argument("--trickle-every", type=float, default=1.0, help="seconds between their bytes")
     parser.add_argument("--heavy", type=int, default=2)
     parser.add_argument("--model", default="models/accurate.keras")
     parser.add_argument("--backend", default="auto", choices=("auto", "onnx", "keras"))
     parser.add_argument("--workers", type=int, help="serve.py --workers (default: its own)")
     parser.add_argument(
-        "--quick", action="store_true", help="4 clients, 200 drawings, 40 held, 8 trickling, 1 heavy"
+        "--quick", action="store_true", help="4 clients, 200 drawings, a flood of 600, 8 trickling, 1 heavy"
     )
     parser.add_argument("--before", metavar="CHECKOUT", help="first the quiet phase on this checkout's server")
     args = parser.parse_args(argv)
     if args.quick:
-        args.clients, args.requests, args.held, args.trickling, args.heavy = 4, 200, 40, 8, 1
-        args.trickle_every = 1.0
-    # every held connection is an open file here too
+        args.clients, args.requests, args.flood, args.trickling, args.heavy = 4, 200, 600, 8, 1
+    # every trickling connection is an open file here (the flood's are its processes')
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.held + args.trickling + 1024)), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.trickling + 1024)), hard))
     before = args.before and quiet_phase(args.before, args.clients, args.requests, args.model, args.backend, args.workers)
     result = run(
         args.clients,
         args.requests,
-        args.held,
+        (args.flood, args.flood_rate, args.flood_addresses),
         args.trickling,
         args.trickle_every,
         args.heavy,

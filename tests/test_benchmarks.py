@@ -67,17 +67,19 @@ def test_serve_benchmark_quick_run_answers_every_drawing():
 
     result = serve.main(["--quick"])
     for phase in ("quiet", "siege", "kill"):
-        assert result[phase]["requests"] == 200, phase
+        assert result[phase]["requests"] >= (200 if phase != "siege" else 1), phase
         assert result[phase]["requests_per_second"] > 0
         assert result[phase]["p99_ms"] >= result[phase]["p50_ms"] > 0
-    # half-sent and trickling requests take no server's attention from the drawings
+    # a flood of bodiless requests and trickling ones take no drawing's answer
     assert result["quiet"]["errors"] == result["siege"]["errors"] == 0
+    assert result["siege_from_connection"] >= 300 and result["page_requests"] >= 1
+    assert result["page_slowest_s"] < 10
     # a killed server process is replaced, and only requests on its connections fail, once each
     assert result["replaced_after_s"] < 5
     assert result["kill"]["errors"] == result["clients_that_failed"] <= 4
     assert result["most_failures_of_a_client"] <= 1
-    # the held ones the killed process did not take are still connected, still waiting
-    assert 0 < result["held_still_connected"] < result["held"] == 40
+    # each of the flood's 4 addresses holds at most 64 connections in each of the 2 processes
+    assert result["flood_still_held"] <= 4 * 64 * 2 < result["flood"] == 600
     # heavy images are answered, refused unread (413), or told to come back (503)
     assert result["heavy_requests"] >= 1 and set(result["heavy_answers"]) <= {200, 413, 503, None}
     # every error, the server's own too, is a JSON object

@@ -67,12 +67,60 @@ def test_savedmodel_has_the_serving_signature_tensorflow_serving_calls(tmp_path,
     export_model(load_model(ROOT / "models" / "cnn.keras"), "savedmodel", output, mnist["x_test"][:10])
     serving = tf.saved_model.load(str(output)).signatures["serving_default"]
     (spec,) = serving.structured_input_signature[1].values()
-    assert spec.shape.as_list() == [None, 28, 28] and spec.dtype == tf.float32
+    assert spec.name == "image" and spec.shape.as_list() == [None, 28, 28] and spec.dtype == tf.uint8
     # what TensorFlow Serving's REST API does with {"instances": [...]}: raw pixel values
-    outputs = serving(tf.constant(mnist["x_test"][:5].astype(np.float32)))
-    (probabilities,) = outputs.values()
+    probabilities = serving(image=tf.constant(mnist["x_test"][:5]))["probabilities"]
     assert probabilities.shape == (5, 10)
     np.testing.assert_array_equal(probabilities.numpy().argmax(axis=1), mnist["y_test"][:5])
+
+
+@pytest.fixture(scope="module")
+def named_exports(tmp_path_factory, mnist):
+    """cnn.keras exported to ONNX and LiteRT, as export.py writes them."""
+    folder = tmp_path_factory.mktemp("named")
+    source = ROOT / "models" / "cnn.keras"
+    model = load_model(source)
+    for fmt in ("onnx", "litert"):
+        export_model(model, fmt, export_path(folder / "cnn.keras", fmt), mnist["x_test"][:100], source=source)
+    return folder, predict(model, mnist["x_test"]).argmax(axis=1)
+
+
+def test_onnx_export_takes_uint8_image_and_gives_probabilities_by_name(named_exports, mnist):
+    """What a client writes (docs/exports.md): MNIST's own uint8 images, by the names."""
+    import onnxruntime
+
+    folder, keras_digits = named_exports
+    session = onnxruntime.InferenceSession(str(folder / "cnn.onnx"))
+    (source,), (sink,) = session.get_inputs(), session.get_outputs()
+    assert (source.name, source.type, source.shape) == ("image", "tensor(uint8)", ["batch", 28, 28])
+    assert (sink.name, sink.shape) == ("probabilities", ["batch", 10])
+    (probabilities,) = session.run(["probabilities"], {"image": mnist["x_test"]})
+    np.testing.assert_array_equal(probabilities.argmax(axis=1), keras_digits)
+    about = session.get_modelmeta().custom_metadata_map
+    assert json.loads(about["labels"]) == list("0123456789")
+    assert about["input"].startswith("image: uint8 (batch, 28, 28), raw pixel values 0-255")
+    assert about["source"] == "cnn.keras"
+    assert about["source_sha256"] == sha256_of(ROOT / "models" / "cnn.keras")
+
+
+def test_litert_export_takes_uint8_image_and_gives_probabilities_by_name(named_exports, mnist):
+    from ai_edge_litert.interpreter import Interpreter
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    folder, keras_digits = named_exports
+    interpreter = Interpreter(model_path=str(folder / "cnn.tflite"))
+    assert interpreter.get_signature_list() == {"serving_default": {"inputs": ["image"], "outputs": ["probabilities"]}}
+    (source,), (sink,) = interpreter.get_input_details(), interpreter.get_output_details()
+    assert (source["name"], source["dtype"], list(source["shape_signature"])) == ("image", np.uint8, [-1, 28, 28])
+    assert sink["name"] == "probabilities"
+    run = interpreter.get_signature_runner()
+    digits = np.concatenate([run(image=mnist["x_test"][i : i + 2000])["probabilities"] for i in range(0, 10000, 2000)])
+    np.testing.assert_array_equal(digits.argmax(axis=1), keras_digits)
+    lite = flatbuffer_utils.read_model(str(folder / "cnn.tflite"))
+    (entry,) = [m for m in lite.metadata if m.name == b"digits"]
+    about = json.loads(bytes(lite.buffers[entry.buffer].data))
+    assert about["labels"] == list("0123456789") and about["output"].startswith("probabilities: float32 (batch, 10)")
+    assert about["source_sha256"] == sha256_of(ROOT / "models" / "cnn.keras")
 
 
 def test_export_py_writes_beside_the_model_with_a_record(cli, tmp_path):

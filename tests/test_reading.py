@@ -206,7 +206,7 @@ def test_a_reading_keeps_separators_and_spaces_as_written_and_its_digits_alone()
     assert line.confidence == pytest.approx((0.9**3 * 0.8) ** STRING_CONFIDENCE_POWER)
     answer = line.to_json(inputs=False)
     assert answer["number"] == "3.1 4" and answer["separators"][0]["separator"] == "."
-    assert answer["lines"] == ["3.1 4"] and "digit" not in answer  # several symbols
+    assert answer["lines"] == ["3.1 4"] and answer["digit"] is None  # several symbols
     both = Reading.of_lines([line, Reading.of([fake_digit(7, 0)])])
     assert both.number == "3.1 4\n7" and both.to_json(inputs=False)["lines"] == ["3.1 4", "7"]
     refused = Reading.of_lines([line, Reading(None, (), "not a digit: why")])
@@ -329,7 +329,7 @@ def test_predict_json_for_a_number_and_for_a_non_digit(cli):
         assert set(d["box"]) == {"left", "top", "width", "height"}
     lefts = [d["box"]["left"] for d in number["digits"]]
     assert lefts == sorted(lefts)
-    assert "digit" not in number, "the single-digit fields are for one-digit pictures"
+    assert number["digit"] is None and number["confidence"] is None, "one-digit pictures' fields"
     assert letter["number"] is None
     assert any(d["digit"] is None and d["reason"].startswith("not a digit") for d in letter["digits"])
 

@@ -112,6 +112,20 @@ def test_a_number_written_across_the_canvas_is_read_with_boxes(app):
     assert all(np.array(d["input"]).shape == (28, 28) for d in answer["digits"])
 
 
+def test_one_digit_many_and_none_are_answered_with_the_same_fields(app):
+    """A client reads the same fields whatever the picture holds (they are None where they
+    do not apply: `digit` and `confidence` are a one-digit picture's)."""
+    client = app.test_client()
+    replies = [
+        client.post("/predict", data=png, content_type="image/png").get_json()
+        for png in (png_of(SEVEN), png_of(NUMBER_174, size=560, height=280), png_of([]))
+    ]
+    assert [r["number"] for r in replies] == ["7", "174", None]
+    assert set(replies[0]) == set(replies[1]) == set(replies[2])
+    assert replies[0]["confidence"] > 0.5 and replies[1]["confidence"] is None
+    assert replies[0]["reason"] is None and "no ink" in replies[2]["reason"]
+
+
 @pytest.mark.parametrize("case", ERRORS)
 def test_bad_requests_get_a_json_4xx(app, case):
     method, path, body, content_type, status, fragment = ERRORS[case]
@@ -174,12 +188,12 @@ def test_the_api_describes_each_endpoint_field_and_status(app):
     api = app.test_client().get("/api").get_json()
     assert api["openapi"].startswith("3.") and sorted(api["paths"]) == ["/api", "/health", "/predict"]
     post = api["paths"]["/predict"]["post"]
-    assert {"200", "400", "413", "415", "503"} <= set(post["responses"])
+    assert {"200", "400", "408", "413", "415", "429", "503"} <= set(post["responses"])
     assert "application/octet-stream" in post["requestBody"]["content"]
     fields = api["components"]["schemas"]["Reading"]["properties"]
     answer = app.test_client().post("/predict", data=png_of(NUMBER_174, size=500, height=280),
                                     content_type="image/png").get_json()
-    assert set(answer) <= set(fields)
+    assert set(answer) == set(fields) == set(api["components"]["schemas"]["Reading"]["required"])
 
 
 def test_cors_is_off_unless_an_origin_is_given(shipped_reader):
@@ -359,6 +373,92 @@ def test_serve_py_logs_a_line_per_request_unless_told_not_to(tmp_path, flags, lo
             assert json.loads(response.read())["status"] == "ok"
         time.sleep(0.5)
     assert ('"GET /health HTTP/1.1" 200' in log.read_text()) == logged, log.read_text()[-2000:]
+
+
+BODILESS = b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1000000\r\n\r\n"
+
+
+def connect(address, source="127.0.0.1"):
+    import socket
+
+    host, port = address.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=30, source_address=(source, 0))
+
+
+def answer_on(sock):
+    """Read `sock` until the server closes it: (status, JSON body, seconds it took)."""
+    start, reply = time.monotonic(), b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body), time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """serve.py in one process, with a 2 s request timeout and 3 connections an address."""
+    log = tmp_path_factory.mktemp("guarded") / "stderr.txt"
+    with open(log, "w") as stderr, serve_py(
+        "--workers", "1", "--request-timeout", "2", "--connections-per-address", "3", stderr=stderr
+    ) as (address, _):
+        yield address, log
+
+
+@pytest.mark.slow
+def test_a_body_that_never_comes_or_trickles_is_answered_408_and_let_go(guarded):
+    """Finding 1: headers that promise a body and then nothing, or a byte of it at a time,
+    held a connection for ever."""
+    address, _ = guarded
+    with connect(address) as silent, connect(address) as trickling:
+        silent.sendall(BODILESS)
+        trickling.sendall(BODILESS)
+        for _ in range(8):  # a byte every 0.4 s: never 2 s apart, but not done in 2 s
+            time.sleep(0.4)
+            with contextlib.suppress(OSError):
+                trickling.send(b"x")
+        for sock in (silent, trickling):
+            status, body, _ = answer_on(sock)
+            assert status == 408 and "did not arrive within 2 s" in body["error"]
+    with connect(address) as half:  # headers cut short are timed the same way
+        half.sendall(b"GET / HTTP/1.1\r\nHo")
+        status, body, seconds = answer_on(half)
+        assert status == 408 and "error" in body and seconds < 5
+    with urllib.request.urlopen(f"{address}/health", timeout=30) as response:
+        assert response.status == 200
+
+
+@pytest.mark.slow
+def test_one_address_cannot_take_every_connection(guarded):
+    """Finding 1: one address's connections beyond its cap are refused at once (429), and
+    other addresses are still served."""
+    address, _ = guarded
+    held = [connect(address, "127.0.0.2") for _ in range(3)]
+    try:
+        for sock in held:
+            sock.sendall(BODILESS)
+        time.sleep(0.2)
+        with connect(address, "127.0.0.2") as extra:
+            extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, body, seconds = answer_on(extra)
+        assert status == 429 and "3 connections open" in body["error"] and seconds < 1.5
+        with urllib.request.urlopen(f"{address}/health", timeout=30) as response:
+            assert response.status == 200  # from 127.0.0.1
+    finally:
+        for sock in held:
+            sock.close()
+
+
+@pytest.mark.slow
+def test_a_flood_of_bad_requests_is_logged_once_a_minute_not_once_each(guarded):
+    """Finding 5: gunicorn warned once per invalid request."""
+    address, log = guarded
+    for _ in range(20):
+        with connect(address) as sock:
+            sock.sendall(b"GARBAGE\r\n\r\n")
+            assert answer_on(sock)[0] == 400
+    time.sleep(0.5)
+    assert log.read_text().count("Invalid request from") == 1, log.read_text()[-2000:]
 
 
 def test_serve_py_knows_which_addresses_stay_on_this_machine():

@@ -4,11 +4,13 @@
     python export.py --model models/cnn.keras --format litert  # -> models/cnn.tflite
     python export.py --format savedmodel                      # -> models/accurate.savedmodel/
 
-Uses Keras's own model.export. The exported file takes raw 28x28 images (pixel values
-0-255, float32) and gives the 10 probabilities, as the Keras model does. It is checked
-against the Keras model on the 10,000 test images (the same digit for every image, every
-probability within 1e-4) before it is put in place, and <file>.json beside it records the
-model it came from, the command, the library versions and that check.
+Every exported file takes `image`, raw 28x28 images as MNIST holds them (uint8, 0-255, a
+batch of any size), and gives `probabilities`, the 10 of each, as the Keras model does; the
+ONNX and LiteRT files say so in their metadata, with the labels and the source model's
+SHA-256 (digits.make.export). It is checked against the Keras model on the 10,000 test
+images (the same digit for every image, every probability within 1e-4) before it is put in
+place, and <file>.json beside it records the model it came from, the command, the library
+versions and that check.
 """
 
 import sys
@@ -46,9 +48,9 @@ def main(argv=None):
     from digits.read.shapes import fits
 
     output = Path(args.output) if args.output else export_path(args.model, args.format)
-    if output.suffix != FORMATS[args.format][1]:
+    if output.suffix != FORMATS[args.format]:
         raise DigitsError(
-            f"--output {output}: a {args.format} file's name must end in {FORMATS[args.format][1]}"
+            f"--output {output}: a {args.format} file's name must end in {FORMATS[args.format]}"
         )
     # the classifiers, the detector and the line reader (load_model checks the file before
     # it imports Keras, so a wrong path is answered at once)
@@ -66,7 +68,7 @@ def main(argv=None):
     from digits.make.training import TASKS  # Keras: only once the model is known to be one
 
     images = TASKS[network.task].test_inputs(load_mnist(args.data or DEFAULT_PATH))
-    check = export(model, args.format, output, images)
+    check = export(model, args.format, output, images, source=args.model)
     write_json(
         export_record_path(output),
         {

@@ -7,10 +7,19 @@ import time
 import numpy as np
 
 
+def as_pixels(images):
+    """Images as an image file holds them: whole pixel values 0-255, uint8 (what MNIST is,
+    and what the exported models take). Grey levels computed in floats are rounded."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    return np.clip(np.rint(images), 0, 255).astype(np.uint8)
+
 
 def predict(model, images, batch_size=1000):
-    """Raw images (N, 28, 28), pixel values 0-255 -> class probabilities (N, 10)."""
-    images = np.asarray(images)
+    """Raw images (N, 28, 28), pixel values 0-255 -> class probabilities (N, 10). Every model
+    sees them as_pixels, the Keras model and its exported files alike."""
+    images = as_pixels(images)
     if len(images) <= 32:  # a direct call skips predict()'s set-up, which dominates for a few
         return np.asarray(model(images.astype("float32"), training=False))
     return model.predict(images, batch_size=batch_size, verbose=0)

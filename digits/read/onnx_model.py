@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from digits import DigitsError
+from digits.read.inference import as_pixels
 from digits.read.shapes import fits, output_shape
 
 
@@ -44,9 +45,11 @@ class OnnxModel:
                 f"take the raw {tuple(input_shape)} image and give {output_shape(classes)}"
             )
         self.path, self.input_name = path, source.name
+        # export.py's files take uint8 `image`; those written before it, float32 `args_0`
+        self.dtype = np.uint8 if source.type == "tensor(uint8)" else np.float32
 
     def predict(self, images, batch_size=1000, verbose=0):
-        images = np.asarray(images, dtype=np.float32)
+        images = as_pixels(images).astype(self.dtype)
         return np.concatenate(
             [
                 self.session.run(None, {self.input_name: images[start : start + batch_size]})[0]

@@ -170,24 +170,22 @@ class Reading:
         return cls("\n".join(line.number for line in lines), digits, None, separators, tuple(lines), sure)
 
     def to_json(self, inputs=True):
-        """A JSON-ready dict (the page's and predict.py --json's): number, confidence,
-        reason, digits, separators, lines (each line's number); for a picture of one digit,
-        that digit's digit, confidence, probabilities (and input) at the top level too.
-        `inputs` False leaves the 28x28 inputs out."""
+        """A JSON-ready dict (the page's and predict.py --json's), with the same fields for
+        every picture: number, number_confidence, reason (None when read), digits,
+        separators, lines (each line's number); and digit, confidence, probabilities (and
+        input) of a picture of one digit, None for any other. `inputs` False leaves the
+        28x28 inputs out."""
         digits = [d.to_json(inputs) for d in self.digits]
-        out = {
+        one = digits[0] if len(digits) == 1 and not self.separators else {}
+        return {
             "number": self.number,
             "number_confidence": None if self.confidence is None else round(self.confidence, 6),
+            "reason": self.reason,
             "digits": digits,
             "separators": [s.to_json() for s in self.separators],
             "lines": [line.number for line in self.lines] if self.lines else [self.number],
+            **{k: one.get(k) for k in ("digit", "confidence", "probabilities", "input")[: 4 if inputs else 3]},
         }
-        if self.reason:
-            out["reason"] = self.reason
-        if len(digits) == 1 and not self.separators:
-            fields = ("digit", "confidence", "probabilities", "input")[: 4 if inputs else 3]
-            out.update({k: digits[0][k] for k in fields})
-        return out
 
 
 @dataclass(frozen=True)

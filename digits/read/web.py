@@ -120,29 +120,59 @@ def create_app(reader, large_image_turn=None, in_thread=None, cors=None):
 
 def openapi(max_body, max_pixels):
     """The API's OpenAPI 3 description (GET /api)."""
-    error = {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
-    def status(text):
-        return {**error, "description": text}
+    def json_of(schema):
+        return {"application/json": {"schema": schema}}
 
-    box = {"type": "object", "properties": {k: {"type": "integer"} for k in ("left", "top", "width", "height")}}
+    def error(text):
+        return {"description": text, "content": json_of({"$ref": "#/components/schemas/Error"})}
+
+    def field(kind, text="", **more):
+        return {"type": kind, **({"description": text} if text else {}), **more}
+
+    box = field("object", properties={k: field("integer") for k in ("left", "top", "width", "height")})
+    binary = {"schema": field("string", format="binary")}
+    reading = {
+        "number": field("string", "digits and separators (. , - / :) as written, a space where the writer left "
+                        "one, a line break between lines; null: not a number", nullable=True),
+        "number_confidence": field("number", "how sure of the whole number, calibrated", nullable=True),
+        "reason": field("string", "why it is not a number; null when it is", nullable=True),
+        "digits": field("array", items=field("object", properties={
+            "digit": field("integer", nullable=True), "confidence": field("number"),
+            "probabilities": field("array", items=field("number")), "box": box,
+            "input": field("array", "the 28x28 digit the model saw, 0-1"),
+            "reason": field("string", nullable=True)})),
+        "separators": field("array", items=field("object", properties={
+            "separator": field("string"), "confidence": field("number"), "box": box})),
+        "lines": field("array", "each line's number, top to bottom", items=field("string", nullable=True)),
+        **{name: field(kind, f"a picture of one digit: its {name}; null for any other", nullable=True)
+           for name, kind in (("digit", "integer"), ("confidence", "number"), ("probabilities", "array"),
+                              ("input", "array"))},
+        "models": field("object", "the models that read it: file and weights_sha256 of each"),
+    }
+    every_request = {
+        "408": error("the request did not arrive in time (serve.py --request-timeout)"),
+        "429": error("this address holds too many connections (serve.py --connections-per-address)"),
+    }
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Digit reader", "version": "1",
-                 "description": "Reads the digits in a picture: a number as written (separators kept), or 'not a digit'."},
+        "info": {"title": "Digit reader", "version": "1", "description":
+                 "Reads the digits in a picture: a number as written (separators kept), or 'not a digit'."},
         "paths": {
             "/predict": {"post": {
                 "summary": "Read a picture",
                 "requestBody": {"required": True, "content": {
-                    **{t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES},
-                    FORM: {"schema": {"type": "object", "properties": {"image": {"type": "string", "format": "binary"}}}},
+                    **{kind: binary for kind in IMAGE_TYPES},
+                    FORM: {"schema": field("object", properties={"image": binary["schema"]})},
                 }},
                 "responses": {
-                    "200": {"description": "The reading", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reading"}}}},
-                    "400": status("no image in the request, or one that cannot be read"),
-                    "413": status(f"a request over {max_body // 2**20} MB, or an image over {max_pixels // 10**6} megapixels"),
-                    "415": status("not an image type"),
-                    "503": status("busy with other large images: try again"),
+                    "200": {"description": "The reading", "content": json_of({"$ref": "#/components/schemas/Reading"})},
+                    "400": error("no image in the request, or one that cannot be read"),
+                    "413": error(f"a request over {max_body // 2**20} MB, or an image over {max_pixels // 10**6} "
+                                 "megapixels"),
+                    "415": error("not an image type"),
+                    "503": error("busy with other large images: try again"),
+                    **every_request,
                 },
             }},
             "/health": {"get": {"summary": "Whether the server is up, and its models",
@@ -150,25 +180,8 @@ def openapi(max_body, max_pixels):
             "/api": {"get": {"summary": "This description", "responses": {"200": {"description": "OpenAPI 3"}}}},
         },
         "components": {"schemas": {
-            "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
-            "Reading": {"type": "object", "properties": {
-                "number": {"type": "string", "nullable": True,
-                           "description": "digits and separators (. , - / :) as written, a space where the writer left one, a line break between lines; null: not a number"},
-                "number_confidence": {"type": "number", "nullable": True, "description": "how sure of the whole number, calibrated"},
-                "reason": {"type": "string", "description": "why it is not a number"},
-                "digits": {"type": "array", "items": {"type": "object", "properties": {
-                    "digit": {"type": "integer", "nullable": True}, "confidence": {"type": "number"},
-                    "probabilities": {"type": "array", "items": {"type": "number"}}, "box": box,
-                    "input": {"type": "array", "description": "the 28x28 digit the model saw, 0-1"},
-                    "reason": {"type": "string"}}}},
-                "separators": {"type": "array", "items": {"type": "object", "properties": {
-                    "separator": {"type": "string"}, "confidence": {"type": "number"}, "box": box}}},
-                "lines": {"type": "array", "items": {"type": "string", "nullable": True}},
-                "digit": {"type": "integer", "nullable": True, "description": "a picture of one digit: that digit"},
-                "confidence": {"type": "number", "description": "a picture of one digit: its confidence"},
-                "probabilities": {"type": "array", "items": {"type": "number"}},
-                "models": {"type": "object", "description": "the models that read it: file and weights_sha256 of each"},
-            }},
+            "Error": field("object", properties={"error": field("string")}),
+            "Reading": field("object", properties=reading, required=sorted(reading)),
         }},
     }
 
