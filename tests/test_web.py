@@ -461,6 +461,76 @@ def test_a_flood_of_bad_requests_is_logged_once_a_minute_not_once_each(guarded):
     assert log.read_text().count("Invalid request from") == 1, log.read_text()[-2000:]
 
 
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def behind_nginx(tmp_path_factory):
+    """serve.py behind nginx run with docs/nginx.conf (its two ports changed to free ones):
+    nginx's address."""
+    if shutil.which("nginx") is None:
+        pytest.skip("nginx is not installed: apt-get install nginx-light")
+    folder = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    with serve_py("--workers", "1", "--connections-per-address", "1024") as (address, _):
+        config = (ROOT / "docs" / "nginx.conf").read_text()
+        assert "127.0.0.1:8000" in config and "listen 127.0.0.1:8080" in config
+        config = config.replace("127.0.0.1:8000", address.removeprefix("http://"))
+        (folder / "nginx.conf").write_text(config.replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+        nginx = subprocess.Popen(
+            ["nginx", "-p", str(folder), "-e", "stderr", "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                with contextlib.suppress(OSError), connect(f"http://127.0.0.1:{port}"):
+                    break
+                assert nginx.poll() is None and time.monotonic() < deadline, nginx.stderr.read()
+                time.sleep(0.05)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_behind_nginx_with_the_documented_config_a_drawing_is_read(behind_nginx):
+    request = urllib.request.Request(f"{behind_nginx}/predict", data=png_of(SEVEN), headers={"Content-Type": "image/png"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["digit"] == 7
+
+
+@pytest.mark.slow
+def test_behind_nginx_one_address_is_capped_and_a_stalled_body_let_go(behind_nginx):
+    held = [connect(behind_nginx, "127.0.0.2") for _ in range(64)]
+    try:
+        for sock in held:
+            sock.sendall(BODILESS)
+        time.sleep(0.5)
+        with connect(behind_nginx, "127.0.0.2") as extra:
+            extra.sendall(BODILESS)
+            status, body, _ = answer_on(extra)
+        assert status == 429 and "64 connections open" in body["error"]
+        with urllib.request.urlopen(f"{behind_nginx}/health", timeout=30) as response:
+            assert response.status == 200  # another address
+        start = time.monotonic()
+        held[0].settimeout(30)
+        with contextlib.suppress(ConnectionResetError):
+            while held[0].recv(65536):
+                pass
+        assert time.monotonic() - start < 10, "nginx lets a body pause 5 s at most"
+    finally:
+        for sock in held:
+            sock.close()
+
+
 def test_serve_py_knows_which_addresses_stay_on_this_machine():
     from digits.cli import serve
 
