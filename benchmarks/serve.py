@@ -466,6 +466,8 @@ def _count(statuses):
 
 
 def report(result):
+    from digits.cli.serve import PAUSE, PER_ADDRESS, REQUEST_SECONDS  # not in the flood's processes
+
     def phase(name, f):
         return (
             f"{name}: {f['requests']} drawings from {result['clients']} clients, "
@@ -495,8 +497,9 @@ def report(result):
             f"{result['page_slowest_s']:.3f} s (target < 1)",
             f"  still held by the server at the end: {result['flood_still_held']} of the "
             f"{result['flood']} flood connections, {result['trickling_still_connected']} of the "
-            f"{result['trickling']} trickling (a request must arrive whole within 30 s, pausing "
-            f"no more than 5 s; each address may hold 64 connections per server process)",
+            f"{result['trickling']} trickling (a request must arrive whole within {REQUEST_SECONDS} s, "
+            f"pausing no more than {PAUSE} s; each address may hold {PER_ADDRESS} connections per "
+            f"server process)",
             phase(
                 "kill (heavy images too, and a server process killed with SIGKILL a third of "
                 "the way)",

@@ -395,6 +395,19 @@ def answer_on(sock):
     return int(head.split()[1]), json.loads(body), time.monotonic() - start
 
 
+@contextlib.contextmanager
+def bodiless(address, source, count):
+    """`count` connections from `source`, each having sent BODILESS; closed at the end."""
+    held = [connect(address, source) for _ in range(count)]
+    try:
+        for sock in held:
+            sock.sendall(BODILESS)
+        yield held
+    finally:
+        for sock in held:
+            sock.close()
+
+
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
     """serve.py in one process, with a 2 s request timeout and 3 connections an address."""
@@ -433,10 +446,7 @@ def test_one_address_cannot_take_every_connection(guarded):
     """Finding 1: one address's connections beyond its cap are refused at once (429), and
     other addresses are still served."""
     address, _ = guarded
-    held = [connect(address, "127.0.0.2") for _ in range(3)]
-    try:
-        for sock in held:
-            sock.sendall(BODILESS)
+    with bodiless(address, "127.0.0.2", 3):
         time.sleep(0.2)
         with connect(address, "127.0.0.2") as extra:
             extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -444,9 +454,6 @@ def test_one_address_cannot_take_every_connection(guarded):
         assert status == 429 and "3 connections open" in body["error"] and seconds < 1.5
         with urllib.request.urlopen(f"{address}/health", timeout=30) as response:
             assert response.status == 200  # from 127.0.0.1
-    finally:
-        for sock in held:
-            sock.close()
 
 
 @pytest.mark.slow
@@ -509,10 +516,7 @@ def test_behind_nginx_with_the_documented_config_a_drawing_is_read(behind_nginx)
 
 @pytest.mark.slow
 def test_behind_nginx_one_address_is_capped_and_a_stalled_body_let_go(behind_nginx):
-    held = [connect(behind_nginx, "127.0.0.2") for _ in range(64)]
-    try:
-        for sock in held:
-            sock.sendall(BODILESS)
+    with bodiless(behind_nginx, "127.0.0.2", 64) as held:
         time.sleep(0.5)
         with connect(behind_nginx, "127.0.0.2") as extra:
             extra.sendall(BODILESS)
@@ -526,9 +530,6 @@ def test_behind_nginx_one_address_is_capped_and_a_stalled_body_let_go(behind_ngi
             while held[0].recv(65536):
                 pass
         assert time.monotonic() - start < 10, "nginx lets a body pause 5 s at most"
-    finally:
-        for sock in held:
-            sock.close()
 
 
 def test_serve_py_knows_which_addresses_stay_on_this_machine():

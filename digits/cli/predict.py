@@ -55,11 +55,11 @@ def describe(path, reading):
             return f"{path}: {digits[0].reason}"
         which = next(i for i, d in enumerate(digits) if d.digit is None)
         return f"{path}: not a number: piece {which + 1} of {len(digits)} is {digits[which].reason}"
-    if len(digits) == 1 and not reading.separators:
-        p = np.asarray(digits[0].probabilities, dtype=np.float64)
+    if (alone := reading.alone) is not None:
+        p = np.asarray(alone.probabilities, dtype=np.float64)
         top = np.argsort(-p)[:3]
         guesses = ", ".join(f"{d} {percent(p[d])}" for d in top)
-        return f"{path}: {digits[0].digit} ({percent(digits[0].confidence)})   top 3: {guesses}"
+        return f"{path}: {alone.digit} ({percent(alone.confidence)})   top 3: {guesses}"
     lowest = min(d.confidence for d in digits)
     lines = f"   ({len(reading.lines)} lines)" if reading.lines else ""
     return (f"{path}: {reading.number.replace(chr(10), ' | ')} (lowest digit confidence {percent(lowest)}, "

@@ -56,7 +56,6 @@ def export(model, fmt, output, images, source=None):
                 f"exporting to {fmt} needs a package that is not installed ({err}); "
                 f"pip install -r requirements.txt"
             ) from None
-        images = as_pixels(images)
         check = parity(predict(model, images), predictor(tmp, fmt)(images))
         if check["different_digits"] or check["largest_probability_difference"] > TOLERANCE:
             raise DigitsError(
@@ -70,11 +69,11 @@ def export(model, fmt, output, images, source=None):
 def metadata(model, source=None):
     """What an exported file says about itself: its labels, input, output and source."""
     from digits.provenance import sha256_of
-    from digits.read.strip import SEPARATORS
+    from digits.read.strip import BLANK, CLASSES, text_of
 
     takes, gives = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
     if len(gives) == 2:  # the line reader: a column of probabilities per frame
-        labels = ["blank", *"0123456789", "something else", *SEPARATORS]
+        labels = [text_of(c) or ("blank" if c == BLANK else "something else") for c in range(CLASSES)]
         seen = "a line of ink cropped to 28 rows, 2 pixels from the top left (digits.read.strip)"
     else:
         labels = list("0123456789") if gives == (10,) else ["digit", "not a digit"]

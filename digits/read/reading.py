@@ -169,6 +169,11 @@ class Reading:
         sure = float(np.prod([line.confidence for line in lines]))
         return cls("\n".join(line.number for line in lines), digits, None, separators, tuple(lines), sure)
 
+    @property
+    def alone(self):
+        """The Digit of a picture of one digit alone (no separator beside it), else None."""
+        return self.digits[0] if len(self.digits) == 1 and not self.separators else None
+
     def to_json(self, inputs=True):
         """A JSON-ready dict (the page's and predict.py --json's), with the same fields for
         every picture: number, number_confidence, reason (None when read), digits,
@@ -176,7 +181,7 @@ class Reading:
         input) of a picture of one digit, None for any other. `inputs` False leaves the
         28x28 inputs out."""
         digits = [d.to_json(inputs) for d in self.digits]
-        one = digits[0] if len(digits) == 1 and not self.separators else {}
+        one = digits[0] if self.alone is not None else {}
         return {
             "number": self.number,
             "number_confidence": None if self.confidence is None else round(self.confidence, 6),
