@@ -19,7 +19,7 @@ put to use: the share of the numbers it answers when a client keeps only the ans
 a threshold, and how many of those are right.
 
 --choose sweeps the constants over the development set and prints what each does:
-digits.read.reading's MIN_CONFIDENCE, SOMETHING_ELSE_LEVEL, SPACE, SPACE_RATIO and (with
+digits.read.reading's MIN_CONFIDENCE, SOMETHING_ELSE_LEVEL, SPACE, SPACE_RATIO, SMALL and (with
 single digits in DIR/digit_images: tests/make_digit_images.py --dev DIR/digit_images)
 NARROW were chosen there, and STRING_CONFIDENCE_POWER fitted there. The test images are
 not looked at.
@@ -150,7 +150,7 @@ def _by_kind(outcomes, numbers):
     return {k: float(np.mean(v)) for k, v in sorted(kinds.items())}
 
 
-CONSTANTS = {name: getattr(reading, name) for name in ("SPACE", "SPACE_RATIO", "STRING_CONFIDENCE_POWER", "NARROW")}
+CONSTANTS = {name: getattr(reading, name) for name in ("SPACE", "SPACE_RATIO", "STRING_CONFIDENCE_POWER", "NARROW", "SMALL")}
 
 
 def reader_of(model, lines, detector, **constants):
@@ -202,10 +202,13 @@ def choose(model, lines, detector, dev):
             print(f"{threshold:14.2f}  {level:20.2f}  {100 * result['numbers']:16.1f}%  "
                   f"{100 * result['nondigits']:21.1f}%")
     print("space  space_ratio  dev numbers exact  dev separators exact")
-    for space in (0.3, 0.5):
-        for ratio in (1.8, 2.5, 3.5):
-            result = scores(answers(reader_of(model, lines, detector, space=space, space_ratio=ratio), dev, folders))
-            print(f"{space:5.2f}  {ratio:11.2f}  {100 * result['numbers']:16.1f}%  {100 * result['separators']:19.1f}%")
+    for space, ratio in ((0.9, 2.5), (1.2, 2.5), (1.5, 2.5), (1.2, 2.0), (1.2, 3.0)):
+        result = scores(answers(reader_of(model, lines, detector, space=space, space_ratio=ratio), dev, folders))
+        print(f"{space:5.2f}  {ratio:11.2f}  {100 * result['numbers']:16.1f}%  {100 * result['separators']:19.1f}%")
+    print("small  dev numbers exact  dev separators exact")
+    for small in (0.0, 0.45, 0.55):
+        result = scores(answers(reader_of(model, lines, detector, small=small), dev, folders))
+        print(f"{small:5.2f}  {100 * result['numbers']:17.1f}%  {100 * result['separators']:19.1f}%")
     if (Path(dev) / "digit_images").is_dir():  # tests/make_digit_images.py --dev DIR/digit_images
         print("narrow  dev single digits read right  soft scanned")
         for narrow in (0.4, 0.6, 100.0):

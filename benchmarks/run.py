@@ -213,6 +213,10 @@ def run(models, seeds, quick, save=None, command=None):
 
     if accurate_probabilities:
         runs["accurate"][0]["ensemble_accuracy"] = accuracy(accurate_probabilities)
+        # what each further member adds: the first k seeds as one ensemble, k = 1, 2, ...
+        runs["accurate"][0]["ensemble_by_size"] = [
+            accuracy(accurate_probabilities[:k]) for k in range(1, len(accurate_probabilities) + 1)
+        ]
     if len(members) == len(ENSEMBLE):
         runs["accurate"][0]["members_accuracy"] = accuracy(list(members.values()))
     return runs
@@ -293,11 +297,13 @@ def targets(runs, medians):
         accuracy = 100 * np.mean([r["test_accuracy"] for r in rs])
         ensemble = 100 * rs[0]["ensemble_accuracy"]
         minutes = max(sum(r["epoch_seconds"]) for r in rs) / 60
-        ok = accuracy >= 99.65 and ensemble >= 99.70 and minutes < ACCURATE_MINUTES
+        ok = accuracy >= 99.70 and ensemble >= 99.75 and minutes < ACCURATE_MINUTES
+        sizes = ", ".join(f"{k} {100 * a:.2f}%" for k, a in enumerate(rs[0]["ensemble_by_size"], 1))
         return [
-            f"- most accurate single model >= 99.65% in under {ACCURATE_MINUTES} minutes, ensemble of its "
-            f"{len(rs)} seed(s) >= 99.70%: {accuracy:.2f}% (slowest run {minutes:.1f} min), "
-            f"ensemble {ensemble:.2f}% — {'met' if ok else 'NOT met'}"
+            f"- most accurate single model >= 99.70% in under {ACCURATE_MINUTES} minutes, ensemble of its "
+            f"{len(rs)} seed(s) >= 99.75%: {accuracy:.2f}% (slowest run {minutes:.1f} min), "
+            f"ensemble {ensemble:.2f}% — {'met' if ok else 'NOT met'}",
+            f"  (its first seeds as one ensemble, by how many: {sizes})",
         ]
 
     def different_members():
@@ -305,27 +311,27 @@ def targets(runs, medians):
             return []
         ensemble = 100 * runs["accurate"][0]["members_accuracy"]
         minutes = max(sum(runs[name][0]["epoch_seconds"]) for name in ENSEMBLE) / 60
-        ok = ensemble >= 99.70 and minutes < ACCURATE_MINUTES
+        ok = ensemble >= 99.75 and minutes < ACCURATE_MINUTES
         names = ", ".join(f"`{name}`" for name in ENSEMBLE)
         return [
             f"- or an ensemble of 3 different members, each under {ACCURATE_MINUTES} minutes, "
-            f">= 99.70%: {names} (seed 0 each, slowest run {minutes:.1f} min): {ensemble:.2f}% — "
+            f">= 99.75%: {names} (seed 0 each, slowest run {minutes:.1f} min): {ensemble:.2f}% — "
             f"{'met' if ok else 'NOT met'}"
         ]
 
     lines = [
         *speed_and_accuracy(
-            "cnn", 99.0, 0.1, "fast CNN: >= 99.0% in <= 1/10 of the convnet's time"
+            "cnn", 99.0, 0.07, "fast CNN: >= 99.0% in <= x0.07 of the convnet's training time"
         ),
         *most_accurate(),
         *different_members(),
-        *speed_and_accuracy("mlp", 99.0, 1.0, "MLP: >= 99.0% in no more time than mnist_mlp"),
+        *speed_and_accuracy("mlp", 99.2, 0.8, "MLP: >= 99.2% in <= x0.8 of mnist_mlp's training time"),
     ]
-    if "cnn" in runs:
-        speed = runs["cnn"][0]["images_per_second"]
+    if "cnn" in runs and "keras-io-convnet" in runs:
+        speed, reference = (runs[name][0]["images_per_second"] for name in ("cnn", "keras-io-convnet"))
         lines.append(
-            f"- CNN inference >= 20,000 images/s: {speed:,.0f} — "
-            f"{'met' if speed >= 20000 else 'NOT met'}"
+            f"- CNN inference at least as fast as the convnet's: {speed:,.0f} against "
+            f"{reference:,.0f} images/s — {'met' if speed >= reference else 'NOT met'}"
         )
     return "\n".join(lines)
 

@@ -7,6 +7,7 @@ from PIL import Image, ImageFont
 
 from digits.make.fonts import SPLITS, families, glyph, split_fonts, split_of
 from digits.make.lines import MAX_LABEL, PENS, elastic, hand_separator, label_of, make_lines, restyle, separated
+from digits.make.synthetic import continental
 from digits.read.strip import (
     BLANK,
     CLASSES,
@@ -108,12 +109,38 @@ def test_other_pens_change_a_digits_strokes_not_its_size(mnist):
     assert bent.shape == big.shape and not np.array_equal(bent, big) and bent.sum() > 0.7 * big.sum()
 
 
+def test_continental_flags_a_share_of_ones_and_crosses_sevens_and_touches_nothing_else(mnist):
+    x, y = mnist["x_train"][:3000], mnist["y_train"][:3000]
+    out = continental(x, y, 0.3, 5)
+    changed = np.any(out != x, axis=(1, 2))
+    for digit in (1, 7):
+        assert changed[y == digit].mean() == pytest.approx(0.3, abs=0.02)
+    assert not changed[(y != 1) & (y != 7)].any()
+    np.testing.assert_array_equal(continental(x, y, 0.3, 5), out)  # the seed decides
+    assert np.all(out >= x)  # ink is added, none taken away
+    # a flag adds ink left of the 1's top, down to well above its middle; a bar crosses
+    # the 7 below its middle, on both sides of its stem
+    for i in np.nonzero(changed & (y == 1))[0][:20]:
+        added = (out[i].astype(int) - x[i]) > 60
+        top = np.nonzero((x[i] > 127).any(axis=1))[0][0]
+        rows, cols = np.nonzero(added)
+        assert rows.max() < 18 and rows.min() >= top - 3  # the pen's round end
+        assert cols.min() < np.nonzero(x[i][top] > 127)[0].mean() - 1.5
+    for i in np.nonzero(changed & (y == 7))[0][:20]:
+        rows, cols = np.nonzero((out[i].astype(int) - x[i]) > 60)
+        ink = np.nonzero((x[i] > 127).any(axis=1))[0]
+        assert rows.mean() > (ink[0] + ink[-1]) / 2 - 1 and cols.max() - cols.min() >= 4
+
+
 def test_separators_are_written_where_they_belong_and_numbers_with_them_fit_a_label():
     rng = np.random.default_rng(0)
     dot, top = hand_separator(".", 40, 5, rng)
     assert top > 30 and dot.shape[0] < 12  # a dot sits on the baseline
-    slash, top = hand_separator("/", 40, 5, rng)
-    assert top == 0 and slash.shape[0] == 40  # a slash stands the digits' height
+    for _ in range(20):  # a slash leans right, from half the digits' height to all of it
+        slash, top = hand_separator("/", 40, 5, rng)
+        assert 20 <= slash.shape[0] <= 40 and top + slash.shape[0] <= 40
+        rows = np.nonzero(slash > 0.5)
+        assert rows[1][rows[0] == rows[0].min()].mean() > rows[1][rows[0] == rows[0].max()].mean()
     for _ in range(200):
         text = separated(rng)
         label = label_of(text)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from digits import HOME
 from digits.make.calibration import with_temperature
-from digits.make.layers import MLP_DROPOUT, RandomAffine, augmentation, build
+from digits.make.layers import MLP_DROPOUT, RandomAffine, SoftScan, augmentation, build
 from digits.make.networks import ENSEMBLE, NETWORKS
 from digits.provenance import read_record
 from digits.read.models import load_model
@@ -116,6 +116,33 @@ def test_random_affine_moves_each_image_its_own_way_within_its_limits(mnist):
     zoomed = np.asarray(RandomAffine(0, 0.1, 0, seed=1)(copies, training=True))
     ratio = zoomed.sum(axis=(1, 2)) / digit.sum()
     assert 0.8 < ratio.min() < 0.97 and 1.03 < ratio.max() < 1.23
+
+
+def test_soft_scan_blurs_its_share_of_digits_as_a_small_scan_enlarged_would(mnist):
+    import tensorflow as tf
+
+    digits = mnist["x_train"][:200].astype(np.float32)
+    np.testing.assert_array_equal(SoftScan(1.0)(digits, training=False), digits)
+    soft = np.asarray(SoftScan(0.3, seed=2)(digits, training=True))
+    changed = np.abs(soft - digits).max(axis=(1, 2)) > 1
+    assert 0.2 < changed.mean() < 0.4
+    np.testing.assert_array_equal(soft[~changed], digits[~changed])
+    # each changed digit is one of the scans TensorFlow's resizing makes (area down to 8 to
+    # 16 pixels, bilinear up), as inky at its darkest as the original
+    scans = {
+        side: tf.image.resize(tf.image.resize(digits[..., None], (side, side), "area"), (28, 28))[..., 0].numpy()
+        for side in range(8, 17)
+    }
+    sides = set()
+    for i in np.nonzero(changed)[0]:
+        peak = digits[i].max()
+        errors = {side: np.abs(scan[i] * peak / scan[i].max() - soft[i]).max() for side, scan in scans.items()}
+        side = min(errors, key=errors.get)
+        assert errors[side] < 0.05 and soft[i].max() == pytest.approx(peak, abs=0.01)
+        sides.add(side)
+    assert len(sides) >= 6  # one side per image, not one per batch
+    assert [type(layer).__name__ for layer in augmentation(0.3).layers] == ["RandomAffine", "SoftScan"]
+    assert NETWORKS["accurate"].recipe.soft_scans == 0.3 and NETWORKS["mlp"].recipe.soft_scans == 0
 
 
 def test_ensemble_members_differ_in_their_first_convolution_only():

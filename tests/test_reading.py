@@ -13,7 +13,7 @@ from digits import DEFAULT_DETECTOR
 from digits.make.calibration import fit_temperature, softmax, split_head, with_temperature
 from digits.read.images import load_picture, locate_ink, normalize_digit
 from digits.read.inference import predict as probabilities_of
-from digits.read.strip import Symbol, class_of, line_input, text_of
+from digits.read.strip import CLASSES, Symbol, class_of, line_input, text_of
 from digits.metrics import expected_calibration_error
 from digits.read.reading import (
     SHIFTS,
@@ -22,7 +22,9 @@ from digits.read.reading import (
     Reader,
     Reading,
     Separator,
+    _as_separator,
     _narrow,
+    _small,
     _trimmed,
     lines_of,
     read_line,
@@ -67,19 +69,19 @@ def figures(reader):
 
 
 # What the shipped reader keeps on the test split, a little under what it measured
-# (numbers 92.5%, touching 90.0%, lined or boxed 96.7%, several lines 90.0%, separators
-# 86.7% with 10.0% of them lost or misread, non-digits 99.4%, single digits 95.8%, printed
-# ones 98.6%, soft scanned ones 91.3%). The reading issue's targets (benchmarks.reading.
+# (numbers 93.9%, touching 86.7%, lined or boxed 95.0%, several lines 90.0%, separators
+# 93.3% with 3.3% of them lost or misread, non-digits 97.0%, single digits 97.9%, printed
+# ones 98.6%, soft scanned ones 95.3%). The reading issue's targets (benchmarks.reading.
 # TARGETS) are higher, and not all met yet: the benchmark prints both.
 FLOORS = {
     "numbers": 0.91,
-    "touching": 0.86,
-    "lined or boxed": 0.93,
-    "separators": 0.83,
-    "nondigits": 0.97,
-    "single digits": 0.94,
+    "touching": 0.83,
+    "lined or boxed": 0.9,
+    "separators": 0.86,
+    "nondigits": 0.95,
+    "single digits": 0.96,
     "printed single digits": 0.97,
-    "soft scanned single digits": 0.88,
+    "soft scanned single digits": 0.93,
 }
 
 
@@ -92,7 +94,7 @@ def test_the_test_split_is_read_above_the_floors(figures, what):
 
 @pytest.mark.slow
 def test_separators_are_seldom_lost_and_several_lines_read(figures):
-    assert figures["merges"] <= 0.14, figures["wrong_numbers"]
+    assert figures["merges"] <= 0.07, figures["wrong_numbers"]
     assert figures["numbers_by_family"]["lines"] >= 0.85, figures["wrong_numbers"]
 
 
@@ -219,6 +221,20 @@ def test_a_space_is_a_gap_wider_than_the_lines_own_gaps_and_half_a_digit():
     grouped = [fake_digit(1, 0), fake_digit(2, 60), fake_digit(5, 82), fake_digit(0, 104)]
     assert spaces_in(grouped) == {1}
     assert spaces_in([fake_digit(1, 0), fake_digit(2, 24)]) == set()
+
+
+def test_a_short_mark_between_digits_is_a_separator_whatever_the_line_reader_read():
+    symbols = [Symbol(class_of(ch), i, i, 0.9) for i, ch in enumerate("4861")]
+    boxes = [{"left": 20 * i, "top": 0, "width": 12, "height": h} for i, h in enumerate((40, 14, 40, 38))]
+    assert _small(symbols, boxes) == [False, True, False, False]
+    # not at a line's end, nor without two other symbols to measure it against
+    assert _small(symbols[1:], boxes[1:]) == [False, False, False]
+    assert _small(symbols[:3], boxes[:3]) == [False, True, False]
+    assert _small(symbols[:2] + [Symbol(class_of("."), 2, 2, 0.9)], boxes[:3]) == [False, False, False]
+    frames = np.zeros((4, CLASSES))
+    frames[1, [class_of("8"), class_of(","), class_of("."), class_of("-")]] = 0.85, 0.09, 0.05, 0.01
+    mark = _as_separator(frames, symbols[1])
+    assert text_of(mark.cls) == "," and mark.confidence == pytest.approx(0.09 / 0.15)
 
 
 def test_separators_at_a_lines_ends_are_dropped_but_a_leading_minus():

@@ -10,6 +10,8 @@ significant digits are too coarse for probabilities.
 
 import math
 
+import numpy as np
+
 from digits import NUM_CLASSES
 from digits.backend import keras
 from digits.read.shapes import INPUT_SHAPE
@@ -205,9 +207,10 @@ class RandomAffine(L.Layer):
         }
 
 
-def augmentation():
+def augmentation(soft_scans=0.0):
     """Raw 28x28 images -> randomly rotated (up to 10.8 degrees), zoomed (10%) and shifted
-    (up to 2.8 pixels) ones, in training only (RandomAffine).
+    (up to 2.8 pixels) ones, in training only (RandomAffine); with `soft_scans`, that share
+    of them then scanned small and soft (SoftScan).
 
     Training wraps the model in this (digits.make.training.train); the saved model does not
     contain it, so exporters and users see inference layers only.
@@ -217,6 +220,67 @@ def augmentation():
             keras.Input(shape=(28, 28)),
             # float32 even in mixed-precision training: the resampling needs no speed-up
             RandomAffine(10.8, 0.1, 2.8, dtype="float32"),
+            *([SoftScan(soft_scans, dtype="float32")] if soft_scans else []),
         ],
         name="augmentation",
     )
+
+
+class SoftScan(L.Layer):
+    """In training, a `share` of the images scanned small and soft, as old form scanners
+    did: each reduced to a square of 8 to 16 pixels (`sides`, one at random per image), each
+    pixel the average of the area it covers, and enlarged back bilinearly; then brightened
+    so that its inkiest pixel is as dark as the original's. Elsewhere, the identity. Takes
+    and returns (n, side, side) images.
+
+    MNIST's digits are sharp 20x20 drawings; a digit that was ever 8 to 16 pixels tall is a
+    blur of grey that the network must still read. (The reader's soft scans, in
+    digits.make.lines, and the test split's, in tests/make_digit_images.py, are made with
+    Pillow, with other resamplings, blur and noise.)
+    """
+
+    def __init__(self, share, sides=(8, 16), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.share, self.sides = share, tuple(sides)
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        # Both resizings are linear along each axis, so one matrix R per side does them:
+        # the scan of X is R X R^T, a few small matrix products where resizing a batch nine
+        # ways costs 25 times as much.
+        size = input_shape[-1]
+        self.scans = np.stack([scan_matrix(size, side) for side in range(self.sides[0], self.sides[1] + 1)])
+
+    def call(self, images, training=False):
+        if not training:
+            return images
+        ops = keras.ops
+        n = ops.shape(images)[0]
+        side = keras.random.randint((n,), 0, len(self.scans), seed=self.generator)
+        resize = ops.take(ops.convert_to_tensor(self.scans, images.dtype), side, axis=0)
+        soft = ops.einsum("nij,njk,nlk->nil", resize, images, resize)
+        peak, soft_peak = (ops.max(x, axis=(1, 2), keepdims=True) for x in (images, soft))
+        soft = soft * peak / ops.maximum(soft_peak, 1e-6)
+        chosen = keras.random.uniform((n, 1, 1), seed=self.generator) < self.share
+        return ops.where(chosen, soft, images)
+
+    def get_config(self):
+        return {**super().get_config(), "share": self.share, "sides": self.sides}
+
+
+def scan_matrix(size, side):
+    """The (size, size) matrix that reduces a row of `size` pixels to `side` (each the
+    average of the pixels it covers) and enlarges it back with linear interpolation between
+    pixel centres."""
+    edges = np.linspace(0, size, side + 1)
+    reduce = np.zeros((side, size))
+    for i in range(side):
+        for j in range(size):
+            reduce[i, j] = max(0.0, min(edges[i + 1], j + 1) - max(edges[i], j)) * side / size
+    centres = np.clip((np.arange(size) + 0.5) * side / size - 0.5, 0, side - 1)
+    low = np.floor(centres).astype(int)
+    high = np.minimum(low + 1, side - 1)
+    enlarge = np.zeros((size, side))
+    enlarge[np.arange(size), low] += 1 - (centres - low)
+    enlarge[np.arange(size), high] += centres - low
+    return (enlarge @ reduce).astype(np.float32)

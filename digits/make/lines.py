@@ -4,8 +4,9 @@ digits.read.strip).
 make_lines(split, count) draws its training, development and test lines, each source
 split so that a test figure is about writing the reader never saw:
 - handwritten digits from MNIST: training lines from the training images less the
-  validation hold-out, development lines from the hold-out, test lines from MNIST's
-  test images (written by other people than the training images), in one pen per line
+  validation hold-out (three in ten of its 1s flagged and 7s crossed, as Europe writes
+  them: synthetic.continental), development lines from the hold-out, test lines from
+  MNIST's test images (written by other people than the training images), in one pen per line
   (PENS: MNIST's own, felt, ballpoint, hard, or scanned small and soft), some bent
   (elastic), some spaced wide; with separators (. , - / :) and spaces in numbers as
   people write them (separated), drawn by hand (hand_separator) or printed;
@@ -130,7 +131,9 @@ def elastic(glyph, rng, amount):
 
 def hand_separator(ch, height, pen, rng):
     """A separator written by hand, as (ink, top): a dot, a comma, a dash, a slash or a
-    colon, in a pen `pen` pixels wide, placed against digits `height` rows tall."""
+    colon, in a pen `pen` pixels wide, placed against digits `height` rows tall. People's
+    slashes vary: from half the digits' height to all of it, leaning 12 to 40 degrees, on
+    the baseline or higher."""
     dot = max(2, int(pen * rng.uniform(1.0, 1.6)))
     if ch in ".,":
         size = (dot + 2, dot + 2 + (int(0.25 * height) if ch == "," else 0))
@@ -139,7 +142,8 @@ def hand_separator(ch, height, pen, rng):
     elif ch == "-":
         size = (int(height * rng.uniform(0.3, 0.6)) + pen, pen + 4)
     else:  # "/"
-        size = (int(height * rng.uniform(0.35, 0.6)) + pen, height)
+        tall = int(height * rng.uniform(0.5, 1.0))
+        size = (int(tall * np.tan(np.radians(rng.uniform(12, 40)))) + pen, tall)
     image = Image.new("L", size, 0)
     draw = ImageDraw.Draw(image)
     w, h = size
@@ -158,7 +162,7 @@ def hand_separator(ch, height, pen, rng):
         top = int(height * rng.uniform(0.4, 0.6))
     else:
         draw.line([(pen / 2, h - 1), (w - pen / 2, 0)], fill=255, width=pen)
-        top = 0
+        top = int((height - h) * rng.uniform(0.3, 1))
     ink = np.asarray(image.filter(ImageFilter.GaussianBlur(0.5)), dtype=np.float32) / 255
     return ink / max(float(ink.max()), 1e-6), max(0, top)
 
@@ -348,9 +352,13 @@ def sources(split, arrays):
     else:
         fit, val = split_validation(arrays["x_train"], arrays["y_train"])
         digits, labels = fit if split == "train" else val
+        if split == "train":  # other people's 1s and 7s, as the digit model learns them
+            digits = synthetic.continental(digits, labels, CONTINENTAL, SEEDS[split])
     return Sources(split, digits, labels, fonts.split_fonts(split), SEEDS[split])
 
 
+# The share of the training split's 1s flagged and 7s crossed, as for `accurate`.
+CONTINENTAL = 0.3
 CHUNK = 1000  # lines drawn from one seed: the same lines whatever the number of processes
 
 

@@ -26,6 +26,7 @@ from digits.make.data import VALIDATION_SEED, VALIDATION_SIZE, array_checksum, s
 from digits.make.layers import CTCLoss, augmentation, build
 from digits.make.lines import make_lines
 from digits.make.progress import resumable_run
+from digits.make.synthetic import continental
 from digits.provenance import library_versions
 from digits.read.strip import decode
 
@@ -167,6 +168,8 @@ def train(
     # Other backends, used only by the benchmark on a GPU, run with their own defaults.
     deterministic = deterministic and keras.backend.backend() == "tensorflow"
     fit, val = task.sets(arrays, validation_size, limit, seed)
+    if recipe.continental:  # training digits only: validation stays MNIST's own
+        fit = (continental(fit[0], fit[1], recipe.continental, seed), fit[1])
     # The recipe's choice, or the policy a caller has set (the benchmark's --mixed-precision).
     precision = "mixed_bfloat16" if recipe.mixed_precision else keras.mixed_precision.dtype_policy().name
     config = run_config(network.name, recipe, seed, precision, deterministic, len(fit[0]), len(val[0]), limit)
@@ -238,7 +241,7 @@ def fit_model(network, task, recipe, seed, deterministic, precision, fit, val, p
         model = build(network)
         # Augmentation wraps the model for training only: the model stays inference layers.
         trainer = (
-            keras.Sequential([augmentation(), model], name=f"{network.name}_augmented")
+            keras.Sequential([augmentation(recipe.soft_scans), model], name=f"{network.name}_augmented")
             if recipe.augment
             else model
         )
