@@ -212,11 +212,10 @@ def run(models, seeds, quick, save=None, command=None):
         return float(np.mean(average_probabilities(probabilities).argmax(axis=1) == y_test))
 
     if accurate_probabilities:
-        runs["accurate"][0]["ensemble_accuracy"] = accuracy(accurate_probabilities)
         # what each further member adds: the first k seeds as one ensemble, k = 1, 2, ...
-        runs["accurate"][0]["ensemble_by_size"] = [
-            accuracy(accurate_probabilities[:k]) for k in range(1, len(accurate_probabilities) + 1)
-        ]
+        by_size = [accuracy(accurate_probabilities[:k]) for k in range(1, len(accurate_probabilities) + 1)]
+        runs["accurate"][0]["ensemble_by_size"] = by_size
+        runs["accurate"][0]["ensemble_accuracy"] = by_size[-1]
     if len(members) == len(ENSEMBLE):
         runs["accurate"][0]["members_accuracy"] = accuracy(list(members.values()))
     return runs

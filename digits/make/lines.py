@@ -28,6 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from digits import DigitsError
 from digits.make import fonts, synthetic
 from digits.make.data import split_validation
+from digits.make.networks import ACCURATE
 from digits.make.synthetic import LETTERS, SYMBOLS
 from digits.read.images import find_ink
 from digits.read.strip import HEIGHT, OTHER, SEPARATORS, WIDTH, class_of, line_input
@@ -353,12 +354,10 @@ def sources(split, arrays):
         fit, val = split_validation(arrays["x_train"], arrays["y_train"])
         digits, labels = fit if split == "train" else val
         if split == "train":  # other people's 1s and 7s, as the digit model learns them
-            digits = synthetic.continental(digits, labels, CONTINENTAL, SEEDS[split])
+            digits = synthetic.continental(digits, labels, ACCURATE.continental, SEEDS[split])
     return Sources(split, digits, labels, fonts.split_fonts(split), SEEDS[split])
 
 
-# The share of the training split's 1s flagged and 7s crossed, as for `accurate`.
-CONTINENTAL = 0.3
 CHUNK = 1000  # lines drawn from one seed: the same lines whatever the number of processes
 
 
