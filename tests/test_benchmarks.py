@@ -107,13 +107,16 @@ def test_determinism_benchmark_gives_the_same_weights_twice_with_deterministic_o
 
 
 @pytest.mark.slow
-def test_epoch_benchmark_times_every_variant_and_the_two_recipes(capsys):
+@pytest.mark.parametrize("model, reference, reference_epochs", [("mlp", "keras-mnist-mlp", 20), ("cnn", "keras-io-convnet", 15)])
+def test_epoch_benchmark_times_every_variant_and_the_two_recipes(capsys, model, reference, reference_epochs):
     from benchmarks import epoch
+    from digits.make.networks import NETWORKS
 
-    seconds = epoch.main(["--rounds", "1", "--epochs", "2", "--limit", "2000"])
-    assert set(seconds) == set(epoch.variants())
+    seconds = epoch.main(["--model", model, "--rounds", "1", "--epochs", "2", "--limit", "2000"])
+    assert set(seconds) == set(epoch.variants(model))
     out = capsys.readouterr().out
     assert out.count("\n| ") == len(seconds) + 1
     # the closing ratio is the recipe's epochs against the reference's, from these times
-    ratio = epoch.RECIPE.epochs * seconds["the recipe"] / (20 * seconds["keras-mnist-mlp"])
-    assert f"{epoch.RECIPE.epochs} epochs of the recipe against 20 of keras-mnist-mlp: x{ratio:.2f}" in out
+    epochs = NETWORKS[model].recipe.epochs
+    ratio = epochs * seconds["the recipe"] / (reference_epochs * seconds[reference])
+    assert f"{epochs} epoch(s) of the recipe against {reference_epochs} of {reference}: x{ratio:.3f}" in out
