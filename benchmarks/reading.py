@@ -21,8 +21,8 @@ a threshold, and how many of those are right.
 --choose sweeps the constants over the development set and prints what each does:
 digits.read.reading's MIN_CONFIDENCE, SOMETHING_ELSE_LEVEL, SPACE, SPACE_RATIO, SMALL and (with
 single digits in DIR/digit_images: tests/make_digit_images.py --dev DIR/digit_images)
-NARROW were chosen there, and STRING_CONFIDENCE_POWER fitted there. The test images are
-not looked at.
+NARROW, SURE_ALONE and DETECTOR_CLEAR were chosen there, and STRING_CONFIDENCE_POWER fitted
+there. The test images are not looked at.
 """
 
 import argparse
@@ -150,7 +150,10 @@ def _by_kind(outcomes, numbers):
     return {k: float(np.mean(v)) for k, v in sorted(kinds.items())}
 
 
-CONSTANTS = {name: getattr(reading, name) for name in ("SPACE", "SPACE_RATIO", "STRING_CONFIDENCE_POWER", "NARROW", "SMALL")}
+CONSTANTS = {
+    name: getattr(reading, name)
+    for name in ("SPACE", "SPACE_RATIO", "STRING_CONFIDENCE_POWER", "NARROW", "SMALL", "SURE_ALONE", "DETECTOR_CLEAR")
+}
 
 
 def reader_of(model, lines, detector, **constants):
@@ -216,6 +219,11 @@ def choose(model, lines, detector, dev):
             right = {name: a[0] == name.split("-")[0] for name, a in read.items()}
             soft = [ok for name, ok in right.items() if kind_of(Path(name), True) == "softscan"]
             print(f"{narrow:6.1f}  {100 * np.mean(list(right.values())):28.1f}%  {100 * np.mean(soft):11.1f}%")
+        print("sure_alone  detector_clear  dev single digits read right  printed  dev non-digits refused")
+        for sure, clear in ((1.0, 0.2), (0.8, 0.2), (0.85, 0.2), (0.9, 0.2), (0.95, 0.2), (0.9, 0.1), (0.9, 0.4)):
+            result = scores(answers(reader_of(model, lines, detector, sure_alone=sure, detector_clear=clear), dev))
+            print(f"{sure:10.2f}  {clear:14.2f}  {100 * result['single digits']:28.1f}%  "
+                  f"{100 * result['printed single digits']:6.1f}%  {100 * result['nondigits']:21.1f}%")
     answered = answers(reader_of(model, lines, detector, string_confidence_power=1.0), dev, folders)
     numbers = [(a[1], a[0] == expected_number(Path(p))) for p, a in answered["number_images"].items() if a[0]]
     print(f"string_confidence_power (fitted on {len(numbers)} answered dev numbers): {fit_power(numbers):.3f}")

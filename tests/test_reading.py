@@ -16,8 +16,12 @@ from digits.read.inference import predict as probabilities_of
 from digits.read.strip import CLASSES, Symbol, class_of, line_input, text_of
 from digits.metrics import expected_calibration_error
 from digits.read.reading import (
+    DETECTOR_CLEAR,
     SHIFTS,
+    SOMETHING_ELSE,
     STRING_CONFIDENCE_POWER,
+    SURE_ALONE,
+    Detector,
     Digit,
     Reader,
     Reading,
@@ -70,7 +74,7 @@ def figures(reader):
 
 # What the shipped reader keeps on the test split, a little under what it measured
 # (numbers 94.2%, touching 86.7%, lined or boxed 95.0%, several lines 90.0%, separators
-# 96.7% with none lost or misread, non-digits 97.0%, single digits 97.9%, printed ones
+# 96.7% with none lost or misread, non-digits 96.4%, single digits 98.1%, printed ones
 # 98.6%, soft scanned ones 95.3%). The reading issue's targets (benchmarks.reading.
 # TARGETS) are higher, and not all met yet: the benchmark prints both.
 FLOORS = {
@@ -79,7 +83,7 @@ FLOORS = {
     "lined or boxed": 0.9,
     "separators": 0.9,
     "nondigits": 0.95,
-    "single digits": 0.96,
+    "single digits": 0.97,
     "printed single digits": 0.97,
     "soft scanned single digits": 0.93,
 }
@@ -117,6 +121,32 @@ def test_one_digit_reads_as_a_single_digit_always_did_unless_it_is_narrow(reader
             np.testing.assert_allclose(answer["probabilities"], [float(p) for p in before], atol=1e-6)
             assert answer["digit"] == int(before.argmax())
     assert narrow > 0  # a 1 among them
+
+
+def test_something_else_alone_is_a_digit_where_the_digit_model_and_the_detector_agree():
+    """The line reader's "something else" refuses a single symbol unless the digit model is
+    SURE_ALONE sure and the detector's "not a digit" is under DETECTOR_CLEAR of its threshold."""
+
+    def constant(*probabilities):
+        return lambda images, training=False: np.tile(np.asarray(probabilities, np.float32), (len(images), 1))
+
+    ink = np.zeros((40, 20), np.float32)
+    ink[4:36, 8:12] = 1.0  # a bar: a 1, or an I
+    box = {"left": 0, "top": 0, "width": 20, "height": 40}
+    one = np.full(10, (1 - 0.95) / 9, np.float32)
+    one[1] = 0.95
+
+    def single(detector_says, sure=one):
+        detector = None if detector_says is None else Detector(constant(1 - detector_says, detector_says), 0.5)
+        return Reader(constant(*sure), None, detector)._single(ink, box, None)
+
+    assert single(0.05).digit == 1 and single(0.05).reason is None
+    assert single(0.5 * DETECTOR_CLEAR + 0.01).reason == SOMETHING_ELSE  # the detector not clear
+    unsure = np.full(10, (1 - 0.85) / 9, np.float32)
+    unsure[1] = 0.85
+    assert single(0.05, unsure).reason == SOMETHING_ELSE  # the digit model under SURE_ALONE
+    assert single(None).reason == SOMETHING_ELSE  # no detector to agree
+    assert SURE_ALONE > 0.85
 
 
 def test_a_one_with_a_long_flag_reads_as_one(reader):
