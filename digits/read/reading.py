@@ -92,8 +92,11 @@ NARROW = 0.4
 # stay one number: of the 360 development numbers (`tests/make_reading_images.py --dev
 # DIR`, `python -m benchmarks.reading --choose DIR`), 93.3% read exactly with these, and
 # 83.3% of those with separators; 92.5% and 83.3% with SPACE 0.9, 92.8% and 76.7% with a
-# ratio of 3.0, and as with these at 1.5 and 2.5 or 1.2 and 2.0. A band of ink rows is a
-# line of its own when it is LINE_SHARE as tall as the tallest (an underline is not).
+# ratio of 3.0, and as with these at 1.5 and 2.5 or 1.2 and 2.0. On a set over three
+# times as big (1,200 numbers, --per-family 100): 91.1% with these, 91.2% at a ratio of
+# 2.0 (one number more), no more with any SPACE of 0.6 to 1.0 and a ratio of 1.5 to 2.5.
+# A band of ink rows is a line of its own when it is LINE_SHARE as tall as the tallest
+# (an underline is not).
 SPACE = 1.2
 SPACE_RATIO = 2.5
 LINE_SHARE = 0.4
@@ -417,7 +420,10 @@ def _as_separator(frames, symbol, first=False):
 
 def combine(in_line, alone):
     """One digit's probabilities from the line reader (in its line) and the digit model (its
-    ink alone): their mean."""
+    ink alone): their mean. Of 1,200 development numbers (--per-family 100) the mean read
+    91.1% exactly; a third of the line reader's and two thirds of the digit model's 90.8%,
+    the other way round 90.4%, their normalised geometric mean 91.1%; and the mean for
+    every digit alone in its piece of ink, touching ones beside it or not, 91.0%."""
     return (in_line + alone) / 2
 
 
