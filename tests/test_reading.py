@@ -130,6 +130,7 @@ def test_something_else_alone_is_a_digit_where_the_digit_model_and_the_detector_
     def constant(*probabilities):
         return lambda images, training=False: np.tile(np.asarray(probabilities, np.float32), (len(images), 1))
 
+    threshold = 0.5  # the detector's
     ink = np.zeros((40, 20), np.float32)
     ink[4:36, 8:12] = 1.0  # a bar: a 1, or an I
     box = {"left": 0, "top": 0, "width": 20, "height": 40}
@@ -138,11 +139,11 @@ def test_something_else_alone_is_a_digit_where_the_digit_model_and_the_detector_
         """What _single makes of the bar with the digit model `sure` it is a 1."""
         one = np.full(10, (1 - sure) / 9, np.float32)
         one[1] = sure
-        detector = None if detector_says is None else Detector(constant(1 - detector_says, detector_says), 0.5)
+        detector = None if detector_says is None else Detector(constant(1 - detector_says, detector_says), threshold)
         return Reader(constant(*one), None, detector)._single(ink, box, None)
 
     assert single(0.05).digit == 1 and single(0.05).reason is None
-    assert single(0.5 * DETECTOR_CLEAR + 0.01).reason == SOMETHING_ELSE  # the detector not clear
+    assert single(threshold * DETECTOR_CLEAR + 0.01).reason == SOMETHING_ELSE  # the detector not clear
     assert single(0.05, 0.85).reason == SOMETHING_ELSE  # the digit model under SURE_ALONE
     assert single(None).reason == SOMETHING_ELSE  # no detector to agree
     assert SURE_ALONE > 0.85
