@@ -277,6 +277,38 @@ def remove_ruled_lines(ink, soft, thickness=0.03):
     return ink
 
 
+def remove_form_lines(ink, length=0.8, between=0.85):
+    """The ink of one line of writing less an underline or a form's box around it, for
+    cutting it into digits: rows whose longest run of ink spans `length` of the ink's
+    width, and, between the first and last such row, columns whose ink runs `between` of
+    the way from one to the other (a box's sides; a digit inside stays clear of them).
+    Rows and columns are blanked, not bridged: where a digit crosses a rule it loses a
+    row, which the digit model takes in its stride. The ink itself when it has no rule.
+    """
+    inked = ink > 0
+    columns = np.flatnonzero(inked.any(axis=0))
+    if len(columns) == 0:
+        return ink
+    rules = longest_runs(inked) >= length * (columns[-1] - columns[0] + 1)
+    if not rules.any():
+        return ink
+    ink = ink.copy()
+    ink[rules] = 0.0
+    rows = np.flatnonzero(rules)
+    inner = np.flatnonzero(~rules[rows[0] : rows[-1]])  # the rows between the first rule and the last
+    if len(inner) > 2:  # a box: its sides run from the top rule to the bottom one
+        top, bottom = rows[0] + inner[0], rows[0] + inner[-1] + 1
+        sides = longest_runs((ink[top:bottom] > 0).T) >= between * (bottom - top)
+        ink[:, sides] = 0.0
+    return ink
+
+
+def longest_runs(flags):
+    """For each row of a 2-D boolean array, the length of its longest run of True."""
+    counts = np.cumsum(flags, axis=1)  # inked pixels so far; at each gap, the count there
+    return (counts - np.maximum.accumulate(np.where(flags, 0, counts), axis=1)).max(axis=1)
+
+
 def thin_bands(flags, limit):
     """The runs of True in `flags` at most `limit` long, widened by one each side, as
     (start, stop) pairs."""
