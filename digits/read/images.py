@@ -282,8 +282,8 @@ def remove_form_lines(ink, length=0.8, between=0.85):
     cutting it into digits: rows whose longest run of ink spans `length` of the ink's
     width, and, between the first and last such row, columns whose ink runs `between` of
     the way from one to the other (a box's sides; a digit inside stays clear of them).
-    Rows and columns are blanked, not bridged: where a digit crosses a rule it loses a
-    row, which the digit model takes in its stride. The ink itself when it has no rule.
+    Rows and columns are blanked, not bridged: where a digit crosses a rule, it loses
+    those rows or columns. The ink itself when it has no rule.
     """
     inked = ink > 0
     columns = np.flatnonzero(inked.any(axis=0))

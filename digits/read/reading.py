@@ -287,7 +287,8 @@ class Reader:
             # A number's digits are cut and boxed without the line they stand on or the box
             # they sit in, so that digits written apart in a box are apart for the digit
             # model too (the line reader, which saw such lines in training, reads them
-            # whole: fed the cleaned ink instead, it read as many numbers fewer as more).
+            # whole: fed the cleaned ink instead, it read 5 of these numbers right that it
+            # had missed, and missed 7 it had read).
             # Of 1,200 development numbers, 91.8% read where 91.5% had, lined or boxed 92%
             # where 90%, for any rule of 0.6 to 0.9 of the line's width.
             ink = remove_form_lines(ink)
