@@ -167,17 +167,18 @@ def test_something_else_apart_in_a_number_is_a_digit_where_the_digit_model_and_t
             frames[4 + 4 * i, cls] = 0.95
         return lambda strips, training=False: np.tile(frames, (len(strips), 1, 1))
 
+    threshold = 0.5  # the detector's
     ink = np.zeros((40, 60), np.float32)
     ink[4:36, 8:12] = ink[4:36, 40:44] = 1.0  # two bars, apart
     one = np.full(10, 0.05 / 9, np.float32)
     one[1] = 0.95  # the digit model: 95% sure of a 1
 
     def number(classes, detector_says):
-        detector = Detector(constant_model(1 - detector_says, detector_says), 0.5)
+        detector = Detector(constant_model(1 - detector_says, detector_says), threshold)
         return Reader(constant_model(*one), line_reader(*classes), detector).read(ink).number
 
     assert number([OTHER, class_of(1)], 0.05) == "11"
-    assert number([OTHER, class_of(1)], 0.5 * DETECTOR_CLEAR + 0.01) is None  # the detector not clear
+    assert number([OTHER, class_of(1)], threshold * DETECTOR_CLEAR + 0.01) is None  # the detector not clear
     assert number([OTHER, OTHER], 0.05) is None  # no digit in the line
     assert number([class_of(1), class_of(1)], 0.05) == "11"
 
