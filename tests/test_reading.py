@@ -17,10 +17,13 @@ from digits.read.strip import BLANK, CLASSES, FRAMES, OTHER, Symbol, class_of, l
 from digits.metrics import expected_calibration_error
 from digits.read.reading import (
     DETECTOR_CLEAR,
+    NOTHING_READ,
     SHIFTS,
     SOMETHING_ELSE,
     STRING_CONFIDENCE_POWER,
     SURE_ALONE,
+    SURE_UNREAD,
+    UNREAD_WIDEST,
     Detector,
     Digit,
     Reader,
@@ -150,6 +153,39 @@ def test_something_else_alone_is_a_digit_where_the_digit_model_and_the_detector_
     assert single(0.05, 0.85).reason == SOMETHING_ELSE  # the digit model under SURE_ALONE
     assert single(None).reason == SOMETHING_ELSE  # no detector to agree
     assert SURE_ALONE > 0.85
+
+
+def test_a_line_the_line_reader_reads_nothing_in_is_a_digit_where_the_other_two_agree():
+    """A line reader blank at every frame (a digit scanned small and soft is a blur to it)
+    leaves the ink to the digit model and the detector: a digit where the digit model is
+    SURE_UNREAD sure and the detector clear, and the ink not over UNREAD_WIDEST times as
+    wide as tall; else "not a digit" because nothing in it reads as one."""
+    threshold = 0.5  # the detector's
+    ink = np.zeros((40, 30), np.float32)
+    ink[4:36, 6:24] = 0.4  # a blur of grey
+    frames = np.zeros((FRAMES, CLASSES), np.float32)
+    frames[:, BLANK] = 1.0
+
+    def blank(strips, training=False):
+        """A line reader that reads nothing anywhere."""
+        return np.tile(frames, (len(strips), 1, 1))
+
+    def read(detector_says, sure=0.99):
+        three = np.full(10, (1 - sure) / 9, np.float32)
+        three[3] = sure
+        detector = Detector(constant_model(1 - detector_says, detector_says), threshold)
+        return Reader(constant_model(*three), blank, detector).read(ink)
+
+    assert read(0.05).number == "3"
+    assert read(0.05).digits[0].box == {"left": 6, "top": 4, "width": 18, "height": 32}
+    refused = read(threshold * DETECTOR_CLEAR + 0.01)  # the detector not clear
+    assert refused.number is None and refused.reason == NOTHING_READ
+    assert read(0.05, 0.95).reason == NOTHING_READ  # under SURE_UNREAD, though over SURE_ALONE
+    assert SURE_ALONE < 0.95 < SURE_UNREAD < 0.99
+    ink[:] = 0.0
+    ink[18:22, 2:28] = 0.4  # a dash
+    assert 26 > UNREAD_WIDEST * 4
+    assert read(0.05).reason == NOTHING_READ
 
 
 def test_something_else_apart_in_a_number_is_a_digit_where_the_digit_model_and_the_detector_agree():
