@@ -92,9 +92,9 @@ DETECTOR_CLEAR = 0.2
 # (tests/make_reading_images.py), none more read, and the numbers read the same. At
 # SURE_ALONE (0.9) a blurred 2 had read as 8 (96% sure) and a small "~" as 2 (95%); the six
 # read right were 98% sure or more, and at most 1.6 times as wide as tall. Of 1,848 digits
-# and 550 non-digits made with other seeds after these were chosen (seeds 14-16; the
-# number generator's seed 9 for 7), 1,806 digits read right where 1,801 had, and the same
-# non-digits refused (without UNREAD_WIDEST, a "~" read as 2, 97.1% sure).
+# made with other seeds after SURE_UNREAD was chosen (seeds 14-16), 1,806 read right where
+# 1,801 had. UNREAD_WIDEST came from 550 non-digits made so (the number generator's seed 9
+# for 7), where a "~" read as 2 (97.1% sure); with it, they are refused as before.
 SURE_UNREAD = 0.97
 UNREAD_WIDEST = 2.0
 NOTHING_READ = "not a digit: nothing in it reads as a digit"
