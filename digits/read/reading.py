@@ -299,13 +299,12 @@ class Reader:
         strip, placement = line_input(ink)
         frames = read_line(self.lines, strip)
         decoded = decode(frames)
-        if not decoded:  # blank at every frame: one symbol for the other two (SURE_UNREAD)
-            if _wider_than(ink, UNREAD_WIDEST):
-                return Reading(None, (), NOTHING_READ)
+        if not decoded and not _wider_than(ink, UNREAD_WIDEST):
+            # blank at every frame: one symbol, left to the other two networks (SURE_UNREAD)
             box = _box(ink, 0, ink.shape[1], top, left, scale)
             return Reading.of([self._single(ink, box, None, NOTHING_READ, SURE_UNREAD)])
         symbols = _trimmed([self._doubt(frames, symbol) for symbol in decoded])
-        if all(symbol.is_separator for symbol in symbols):
+        if all(symbol.is_separator for symbol in symbols):  # none at all, too
             return Reading(None, (), NOTHING_READ)
         if len(symbols) > 1:
             # A number's digits are cut and boxed without the line they stand on or the box
