@@ -22,6 +22,9 @@ numbers    <number>-<family>-<n>.<format>, 2 to 6 digits, leading zeros kept
   separators   numbers with separators, handwritten or printed: 3.14, 1,250, 1 250, 12/05/2026,
                12.05, 12:30, 555-0123, -7 (the name codes them: . p  , c  - m  / s  : k  space _)
   lines        two or three numbers, one under another (the name codes a line break as n)
+  finepen      handwritten at a photo's size in a fine pen (a ballpoint, a gel pen, a pencil):
+               each digit's skeleton traced with a pen 2.5% to 6% of its height across, as
+               people's pens leave them, where MNIST's strokes are about 12%; some spaced wide
 nondigits  <kind>-<n>.<format>
   letters      one letter of either case, typeset in the test split's families or drawn as
                pen strokes (not those that look like digits: O, I, l, S, Z, B, G, b, g, q, ...)
@@ -61,6 +64,7 @@ from digits.make.synthetic import (
     pen_written,
     scribble,
     shape,
+    skeleton,
     typeset,
 )
 
@@ -170,6 +174,23 @@ def pen_effect(canvas, rng, height):
     return (canvas > rng.uniform(0.35, 0.55)).astype(np.float32)
 
 
+def fine_pen(mask, rng):
+    """A digit's ink as a fine pen leaves it at a photo's size: its skeleton, at twice the
+    size, traced with a round pen 2.5% to 6% of its side across whose width swells and
+    thins along the stroke (a ballpoint's pressure), then reduced again."""
+    side = mask.shape[0]
+    big = Image.fromarray((mask * 255).astype(np.uint8)).resize((2 * side, 2 * side), Image.Resampling.BICUBIC)
+    rows, cols = np.nonzero(skeleton(np.asarray(big) > 127))
+    width = 2 * side * rng.uniform(0.025, 0.06)
+    pressure = 1 + 0.25 * np.sin(rows / side * rng.uniform(2, 6) + cols / side * rng.uniform(2, 6))
+    image = Image.new("L", big.size, 0)
+    draw = ImageDraw.Draw(image)
+    for y, x, p in zip(rows, cols, pressure):
+        r = max(0.5, width * p / 2)
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+    return np.asarray(image.resize((side, side), Image.Resampling.BOX), dtype=np.float32) / 255
+
+
 def soft(mask, rng):
     """A digit's ink reduced to 8 to 16 pixels and enlarged again, as an old scanner did."""
     small = int(rng.integers(8, 17))
@@ -177,9 +198,9 @@ def soft(mask, rng):
     return np.asarray(image.resize(mask.shape[::-1], Image.Resampling.BICUBIC), dtype=np.float32) / 255
 
 
-def handwritten_ink(text, writers, rng, height, touching=False, wide=False, soften=False):
+def handwritten_ink(text, writers, rng, height, touching=False, wide=False, soften=False, fine=False):
     """MNIST digits (and separators) side by side, each digit a different writer, size and
-    height; a space is a gap of about a digit: ink in [0, 1]."""
+    height, `soften`ed or in a `fine` pen; a space is a gap of about a digit: ink in [0, 1]."""
     pen = max(2, int(height * 0.11))
     x, placed = 0, []
     for ch in text:
@@ -192,6 +213,8 @@ def handwritten_ink(text, writers, rng, height, touching=False, wide=False, soft
             mask = ink_mask(pool[int(rng.integers(len(pool)))], side)[..., 0]
             if soften:
                 mask = soft(mask, rng)
+            if fine:
+                mask = fine_pen(mask, rng)
             # an MNIST digit fills the middle 20 of 28 pixels; gaps are between those boxes
             gap = rng.uniform(-0.2, -0.02) if touching else rng.uniform(0.3, 0.7) if wide else rng.uniform(0.05, 0.45)
             placed.append((x, int(rng.normal(0, 0.06) * height), mask))
@@ -317,6 +340,18 @@ def numbers(folder, rng, writers, split, per_family=30):
                 image = stacked(texts, writers, rng, split)
             save(image, f"{label_name(text)}-{family}", folder, n, rng)
             n += 1
+    for _ in range(per_family):  # drawn last: the families above are the same pictures as before it
+        text = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 7))))
+        height = int(rng.integers(80, 220))
+        canvas = handwritten_ink(text, writers, rng, height, wide=rng.random() < 0.3, fine=True)
+        ink, paper = [((25, 45, 150), (250, 250, 245)), ((20, 20, 25), (245, 240, 225)),
+                      ((100, 100, 110), (250, 250, 250))][int(rng.integers(3))]
+        rgb = (1 - canvas[..., None]) * np.array(paper) + canvas[..., None] * np.array(ink)
+        light = np.linspace(rng.uniform(0.8, 1.0), 1.0, rgb.shape[1])[None, :, None]
+        rgb = rgb * light + rng.normal(0, rng.uniform(1, 5), rgb.shape[:2])[..., None]
+        photo = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))  # a phone's photo: a JPEG
+        photo.save(folder / f"{text}-finepen-{n:03d}.jpg", quality=int(rng.integers(60, 95)))
+        n += 1
 
 
 def nondigits(folder, rng, split, per_kind=30):

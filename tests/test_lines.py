@@ -7,7 +7,7 @@ from PIL import Image, ImageFont
 
 from digits.make.fonts import SPLITS, families, glyph, split_fonts, split_of
 from digits.make.lines import MAX_LABEL, PENS, elastic, hand_separator, label_of, make_lines, restyle, separated
-from digits.make.synthetic import continental
+from digits.make.synthetic import continental, skeleton
 from digits.read.strip import (
     BLANK,
     CLASSES,
@@ -107,6 +107,24 @@ def test_other_pens_change_a_digits_strokes_not_its_size(mnist):
     assert set(np.unique(ink["hard"])) == {0.0, 1.0}
     bent = elastic(big, rng, 0.05)
     assert bent.shape == big.shape and not np.array_equal(bent, big) and bent.sum() > 0.7 * big.sum()
+
+
+def test_a_skeleton_is_one_pixel_wide_and_whole():
+    ring = np.zeros((60, 60), dtype=bool)
+    yy, xx = np.mgrid[:60, :60]
+    distance = np.hypot(yy - 30, xx - 30)
+    ring[(distance > 14) & (distance < 24)] = True  # a ring 10 pixels wide: an MNIST-like 0
+    bar = np.zeros((30, 60), dtype=bool)
+    bar[10:20, 5:55] = True
+    thin_ring, thin_bar = skeleton(ring), skeleton(bar)
+    # one pixel wide: along a line through the centre, the ring's skeleton is crossed twice
+    assert thin_ring[30].sum() == 2 and thin_ring[:, 30].sum() == 2
+    assert 16 <= np.abs(np.nonzero(thin_ring[30])[0] - 30).min() <= 21
+    assert thin_bar.sum(axis=0)[10:50].max() == 1 and thin_bar[:, 10:50].any(axis=0).all()
+    # no cut in it: the ring's skeleton is one closed loop (every pixel has two neighbours)
+    padded = np.pad(thin_ring, 1).astype(int)
+    neighbours = sum(np.roll(padded, (dy, dx), (0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)) - padded
+    assert (neighbours[1:-1, 1:-1][thin_ring] >= 2).all()
 
 
 def test_continental_flags_a_share_of_ones_and_crosses_sevens_and_touches_nothing_else(mnist):

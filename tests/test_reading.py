@@ -100,9 +100,10 @@ def test_the_test_split_is_read_above_the_floors(figures, what):
 
 
 @pytest.mark.slow
-def test_separators_are_seldom_lost_and_several_lines_read(figures):
+def test_separators_are_seldom_lost_and_several_lines_and_fine_pens_read(figures):
     assert figures["merges"] <= 0.04, figures["wrong_numbers"]  # one picture of the 30 at most
     assert figures["numbers_by_family"]["lines"] >= 0.85, figures["wrong_numbers"]
+    assert figures["numbers_by_family"]["finepen"] >= 0.85, figures["wrong_numbers"]
 
 
 # ------------------------------------------------------------------------ reading

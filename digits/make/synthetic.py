@@ -266,6 +266,29 @@ def doodle(kind, rng, height):
     return np.asarray(image.rotate(rng.uniform(-15, 15)), dtype=np.float32) / 255
 
 
+def skeleton(mask):
+    """A boolean image thinned to lines one pixel wide that keep its shape (Zhang and Suen's
+    thinning, 1984)."""
+    m = np.pad(mask.astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            # the eight neighbours, clockwise from the one above
+            n = [m[:-2, 1:-1], m[:-2, 2:], m[1:-1, 2:], m[2:, 2:], m[2:, 1:-1], m[2:, :-2], m[1:-1, :-2], m[:-2, :-2]]
+            count = sum(n)
+            crossings = sum((n[i] == 0) & (n[(i + 1) % 8] == 1) for i in range(8))
+            if step == 0:
+                open_side = (n[0] * n[2] * n[4] == 0) & (n[2] * n[4] * n[6] == 0)
+            else:
+                open_side = (n[0] * n[2] * n[6] == 0) & (n[0] * n[4] * n[6] == 0)
+            drop = (m[1:-1, 1:-1] == 1) & (count >= 2) & (count <= 6) & (crossings == 1) & open_side
+            if drop.any():
+                m[1:-1, 1:-1][drop] = 0
+                changed = True
+        if not changed:
+            return m[1:-1, 1:-1].astype(bool)
+
+
 def continental(images, labels, share, seed):
     """MNIST's digits (uint8, n x 28 x 28) with a `share` of its 1s given a long flag and of
     its 7s a bar through the stem, as much of Europe writes them (MNIST's American writers
