@@ -75,6 +75,19 @@ def test_ink_polarity_and_position_do_not_matter(mnist, polarity):
     assert np.abs(normalized - digit).mean() < 0.05
 
 
+@pytest.mark.parametrize(("paper", "ink"), [(0.45, 0.15), (0.6, 0.3), (0.55, 0.9), (0.35, 0.65), (0.8, 0.4), (0.2, 0.7)])
+def test_ink_on_paper_of_any_grey_is_found_darker_or_lighter(mnist, paper, ink):
+    """Blue pen on brown paper in the shade is darker than mid-grey paper with darker ink;
+    chalk on a grey board, lighter paper with lighter ink: the ink is what stands out."""
+    digit = mnist["x_test"][0] / 255.0  # a 7
+    big = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize((140, 140)))
+    page = np.full((300, 500), paper, dtype=np.float32)
+    page[80:220, 180:320] = paper + (ink - paper) * big
+    noise = np.random.default_rng(0).normal(0, 0.01, page.shape).astype(np.float32)
+    normalized = normalize_digit(page + noise)
+    assert np.abs(normalized - digit).mean() < 0.05
+
+
 def test_a_sheet_on_a_dark_desk_is_cropped_but_a_light_bar_on_dark_is_not():
     desk = np.full((300, 400), 0.2, dtype=np.float32)
     desk[50:250, 100:300] = 0.95  # the sheet

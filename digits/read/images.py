@@ -29,6 +29,9 @@ BOX = 20  # MNIST's digits fit a 20x20 box inside the 28x28 frame
 FRAME = 28
 STROKE = 2.5  # typical width of an MNIST pen stroke, in pixels of the 20-pixel box
 MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of full scale)
+# Paper this grey (of full scale) may carry dark ink or light: blue pen on brown paper is
+# darker than mid-grey, chalk on a grey board lighter (dark_ink).
+MID_GREY = (0.3, 0.7)
 
 
 def load_picture(source, name=None):
@@ -218,8 +221,8 @@ def page_bounds(grey):
 def light_ink_on_dark(grey):
     """Make the ink light on a dark background, as in MNIST, and even out uneven lighting.
 
-    Usually the image's edges are evenly lit paper: light edges mean dark ink, and the
-    image is simply inverted. When the edges vary a lot (a shadow across the page), the
+    Usually the image's edges are evenly lit paper: light edges mean dark ink (dark_ink),
+    and the image is simply inverted. When the edges vary a lot (a shadow across the page), the
     ink is instead the minority that stands out from its surroundings, downwards for
     dark ink; the light is then evened out by dividing by the local paper level (light
     multiplies: ink and paper darken together), or for light ink by subtracting the
@@ -228,7 +231,7 @@ def light_ink_on_dark(grey):
     border = edges(grey)
     low, high = np.percentile(border, [25, 75])
     if high - low < 0.2:
-        return 1.0 - grey if np.median(border) > 0.5 else grey
+        return 1.0 - grey if dark_ink(grey, float(np.median(border))) else grey
     residual = grey - local_level(grey, 50)
     darker = np.clip(-residual - 0.05, 0, None).sum()
     lighter = np.clip(residual - 0.05, 0, None).sum()
@@ -236,6 +239,16 @@ def light_ink_on_dark(grey):
         paper = np.maximum(local_level(grey, 90), 1e-3)
         return 1.0 - np.clip(grey / paper, 0.0, 1.0)
     return np.clip(grey - local_level(grey, 10), 0.0, 1.0)
+
+
+def dark_ink(grey, paper):
+    """Whether the ink is darker than the paper, whose level is `paper`. Paper lighter than
+    MID_GREY[1] has dark ink, darker than MID_GREY[0] light ink; between them (brown kraft
+    paper, a grey board, a page in shade) the ink is on the side where the picture's
+    extreme levels (its darkest and lightest thousandth) lie further from the paper."""
+    if not MID_GREY[0] <= paper <= MID_GREY[1]:
+        return paper > 0.5
+    return paper - percentile(grey, 0.1) > percentile(grey, 99.9) - paper
 
 
 def local_level(grey, percentile, grid=8):
