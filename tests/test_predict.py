@@ -75,7 +75,9 @@ def test_ink_polarity_and_position_do_not_matter(mnist, polarity):
     assert np.abs(normalized - digit).mean() < 0.05
 
 
-@pytest.mark.parametrize(("paper", "ink"), [(0.45, 0.15), (0.6, 0.3), (0.55, 0.9), (0.35, 0.65), (0.8, 0.4), (0.2, 0.7)])
+@pytest.mark.parametrize(
+    ("paper", "ink"), [(0.45, 0.15), (0.6, 0.3), (0.55, 0.9), (0.35, 0.65), (0.8, 0.4), (0.2, 0.7)]
+)
 def test_ink_on_paper_of_any_grey_is_found_darker_or_lighter(mnist, paper, ink):
     """Blue pen on brown paper in the shade is darker than mid-grey paper with darker ink;
     chalk on a grey board, lighter paper with lighter ink: the ink is what stands out."""

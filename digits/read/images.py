@@ -222,9 +222,9 @@ def light_ink_on_dark(grey):
     """Make the ink light on a dark background, as in MNIST, and even out uneven lighting.
 
     Usually the image's edges are evenly lit paper: light edges mean dark ink (dark_ink),
-    and the image is simply inverted. When the edges vary a lot (a shadow across the page), the
-    ink is instead the minority that stands out from its surroundings, downwards for
-    dark ink; the light is then evened out by dividing by the local paper level (light
+    and the image is simply inverted. When the edges vary a lot (a shadow across the
+    page), the ink is instead the minority that stands out from its surroundings, downwards
+    for dark ink; the light is then evened out by dividing by the local paper level (light
     multiplies: ink and paper darken together), or for light ink by subtracting the
     local background.
     """
