@@ -23,7 +23,7 @@ numbers    <number>-<family>-<n>.<format>, 2 to 6 digits, leading zeros kept
                12.05, 12:30, 555-0123, -7 (the name codes them: . p  , c  - m  / s  : k  space _)
   lines        two or three numbers, one under another (the name codes a line break as n)
   finepen      handwritten at a photo's size in a fine pen (a ballpoint, a gel pen, a pencil):
-               each digit's skeleton traced with a pen 2.5% to 6% of its height across, as
+               each digit's skeleton traced with a pen 3.5% to 8.5% of its height across, as
                people's pens leave them, where MNIST's strokes are about 12%; some spaced wide
 nondigits  <kind>-<n>.<format>
   letters      one letter of either case, typeset in the test split's families or drawn as
@@ -176,8 +176,9 @@ def pen_effect(canvas, rng, height):
 
 def fine_pen(mask, rng):
     """A digit's ink as a fine pen leaves it at a photo's size: its skeleton, at twice the
-    size, traced with a round pen 2.5% to 6% of its side across whose width swells and
-    thins along the stroke (a ballpoint's pressure), then reduced again."""
+    size, traced with a round pen 2.5% to 6% of its side across (of MNIST's 28-pixel
+    frame: 3.5% to 8.5% of the digit's height), whose width swells and thins along the
+    stroke (a ballpoint's pressure), then reduced again."""
     side = mask.shape[0]
     big = Image.fromarray((mask * 255).astype(np.uint8)).resize((2 * side, 2 * side), Image.Resampling.BICUBIC)
     rows, cols = np.nonzero(skeleton(np.asarray(big) > 127))
