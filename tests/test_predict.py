@@ -90,6 +90,19 @@ def test_ink_on_paper_of_any_grey_is_found_darker_or_lighter(mnist, paper, ink):
     assert np.abs(normalized - digit).mean() < 0.05
 
 
+def test_a_margin_line_under_light_falling_off_across_the_page_is_erased(mnist):
+    """A legal pad photographed in uneven light: its paper is faintly 'inked' over a band
+    too wide for a line, and the red margin line within it is erased all the same."""
+    digit = mnist["x_test"][0] / 255.0  # a 7
+    big = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize((140, 140)))
+    page = np.full((300, 500), 0.9, dtype=np.float32)
+    page[:, 58:62] = 0.5  # the margin
+    page[80:220, 200:340] -= 0.55 * big
+    page *= np.linspace(0.8, 1.0, 500, dtype=np.float32)[None, :]  # light falling off to the left
+    page += np.random.default_rng(0).normal(0, 0.012, page.shape).astype(np.float32)
+    assert np.abs(normalize_digit(page) - digit).mean() < 0.05
+
+
 def test_a_sheet_on_a_dark_desk_is_cropped_but_a_light_bar_on_dark_is_not():
     desk = np.full((300, 400), 0.2, dtype=np.float32)
     desk[50:250, 100:300] = 0.95  # the sheet

@@ -274,20 +274,36 @@ def remove_ruled_lines(ink, soft, thickness=0.03):
     enough to be a photo or scan (a 28x28 digit's bar can span it), and only bands
     thinner than `thickness` of the image. Where ink continues on both sides of an erased
     band, the band is filled from them, so a stroke crossing a line stays whole.
+
+    Where the paper itself is faintly inked in `soft` over a band too wide to be a line
+    (light falling off across the page), a line within it (a legal pad's margin) is no
+    thin band of its own: then the same again, with `soft` less its local level
+    (local_level).
     """
     if min(ink.shape) < 64:
         return ink
-    ink = ink.copy()
+    ink, wide = _remove_lines(ink, soft, thickness)
+    if wide:
+        ink, _ = _remove_lines(ink, np.clip(soft - local_level(soft, 50), 0.0, 1.0), thickness)
+    return ink
+
+
+def _remove_lines(ink, soft, thickness):
+    """One pass of remove_ruled_lines, with the levels `soft`: (the ink without the lines
+    found, whether a band of 'lined' rows or columns was too wide to be one)."""
+    ink, wide = ink.copy(), False
     for axis in (0, 1):  # horizontal lines (bands of rows), then vertical ones
         faint = (soft < 0.08).sum(axis=1 - axis)  # pixels not even faintly inked
         lined = faint <= int(0.1 * (soft.shape[1 - axis] - 1))  # nine in ten are inked
-        bands = thin_bands(lined, max(2, int(thickness * ink.shape[axis])))
+        limit = max(2, int(thickness * ink.shape[axis]))
+        bands = thin_bands(lined, limit)
+        wide = wide or bool(longest_runs(lined[None])[0] > limit)
         view = ink if axis == 0 else ink.T
         for start, stop in bands:
             view[start:stop] = 0.0
             if start > 0 and stop < view.shape[0]:
                 view[start:stop] = np.minimum(view[start - 1], view[stop])
-    return ink
+    return ink, wide
 
 
 def remove_form_lines(ink, length=0.8, between=0.85):
