@@ -62,11 +62,17 @@ def test_own_test_set_is_classified_above_the_floor(shipped):
     assert np.mean(predicted[~six] == labels[~six]) >= 0.90
 
 
+@pytest.fixture(scope="module")
+def seven(mnist):
+    """MNIST's first test digit (a 7) in [0, 1], and the same enlarged to 140x140."""
+    digit = mnist["x_test"][0] / 255.0
+    return digit, np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize((140, 140)))
+
+
 @pytest.mark.parametrize("polarity", ["dark-on-light", "light-on-dark"])
-def test_ink_polarity_and_position_do_not_matter(mnist, polarity):
-    digit = mnist["x_test"][0] / 255.0  # a 7
+def test_ink_polarity_and_position_do_not_matter(seven, polarity):
+    digit, big = seven
     page = np.zeros((300, 500), dtype=np.float32)
-    big = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize((140, 140)))
     page[150:290, 20:160] = big  # bottom-left corner
     if polarity == "dark-on-light":
         page = 1.0 - page
@@ -78,11 +84,10 @@ def test_ink_polarity_and_position_do_not_matter(mnist, polarity):
 @pytest.mark.parametrize(
     ("paper", "ink"), [(0.45, 0.15), (0.6, 0.3), (0.55, 0.9), (0.35, 0.65), (0.8, 0.4), (0.2, 0.7)]
 )
-def test_ink_on_paper_of_any_grey_is_found_darker_or_lighter(mnist, paper, ink):
-    """Blue pen on brown paper in the shade is darker than mid-grey paper with darker ink;
-    chalk on a grey board, lighter paper with lighter ink: the ink is what stands out."""
-    digit = mnist["x_test"][0] / 255.0  # a 7
-    big = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize((140, 140)))
+def test_ink_on_paper_of_any_grey_is_found_darker_or_lighter(seven, paper, ink):
+    """Paper of a middle grey may carry darker ink (blue pen on brown paper in the shade)
+    or lighter (chalk on a grey board): the ink is what stands out from it."""
+    digit, big = seven
     page = np.full((300, 500), paper, dtype=np.float32)
     page[80:220, 180:320] = paper + (ink - paper) * big
     noise = np.random.default_rng(0).normal(0, 0.01, page.shape).astype(np.float32)
@@ -90,11 +95,10 @@ def test_ink_on_paper_of_any_grey_is_found_darker_or_lighter(mnist, paper, ink):
     assert np.abs(normalized - digit).mean() < 0.05
 
 
-def test_a_margin_line_under_light_falling_off_across_the_page_is_erased(mnist):
+def test_a_margin_line_under_light_falling_off_across_the_page_is_erased(seven):
     """A legal pad photographed in uneven light: its paper is faintly 'inked' over a band
     too wide for a line, and the red margin line within it is erased all the same."""
-    digit = mnist["x_test"][0] / 255.0  # a 7
-    big = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize((140, 140)))
+    digit, big = seven
     page = np.full((300, 500), 0.9, dtype=np.float32)
     page[:, 58:62] = 0.5  # the margin
     page[80:220, 200:340] -= 0.55 * big
