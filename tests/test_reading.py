@@ -1,6 +1,7 @@
 """Reading whole pictures: numbers, "not a digit", and confidences that mean what they say."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from digits.read.reading import (
     SOMETHING_ELSE,
     STRING_CONFIDENCE_POWER,
     SURE_ALONE,
+    SURE_IN_LINE,
     SURE_UNREAD,
     UNREAD_WIDEST,
     Detector,
@@ -30,9 +32,12 @@ from digits.read.reading import (
     Reading,
     Separator,
     _as_separator,
+    _dated,
     _narrow,
     _small,
+    _sure_digit,
     _trimmed,
+    is_date_or_fraction,
     lines_of,
     read_line,
     spaces_in,
@@ -362,6 +367,53 @@ def test_a_short_mark_between_digits_or_a_leading_dash_is_a_separator_whatever_t
     assert _small(two_eight[:1], [dash]) == [False]  # nor a line of one symbol
     minus = _as_separator(frames, symbols[1], first=True)
     assert text_of(minus.cls) == "-" and minus.confidence == pytest.approx(0.01 / 0.15)
+
+
+def test_a_short_mark_stays_the_digit_both_networks_are_sure_of():
+    """A small 8 among taller digits ("684" had read 6:4): the line reader SURE_IN_LINE sure
+    of it and the digit model reading the same digit keep it a digit."""
+    eight = Symbol(class_of("8"), 1, 1, 0.999)
+    says = np.eye(10)
+    assert _sure_digit(eight, says[8])
+    assert not _sure_digit(eight, says[0])  # a comma the line reader took for a 6 or an 8
+    assert not _sure_digit(replace(eight, confidence=SURE_IN_LINE - 0.01), says[8])
+
+
+def line_of(text, slash_at=()):
+    """Symbols spelling `text` one frame each, and frames in which each is 0.9 probable
+    (a "/" 0.8, a 1 0.2 beside it) and the frames in `slash_at` give "/" 0.3 besides."""
+    symbols = [Symbol(class_of(ch), i, i, 0.9) for i, ch in enumerate(text)]
+    frames = np.zeros((len(text), CLASSES))
+    for i, ch in enumerate(text):
+        frames[i, class_of(ch)] = 0.8 if ch == "/" else 0.9
+        frames[i, class_of("1")] += 0.2 if ch == "/" else 0.0
+        frames[i, class_of("/")] += 0.3 if i in slash_at else 0.0
+    return symbols, frames
+
+
+def test_a_slash_stays_only_in_a_date_or_a_fraction():
+    for text in ("12/05", "3/4", "15/16", "12/2026", "12/05/26", "12/05/2026", "2026/12/05"):
+        assert is_date_or_fraction(text), text
+    for text in ("6/397", "436/89", "9/53/5", "12/05/202", "2026/12", "1/2/3/4", "12/-5", "/1", "12"):
+        assert not is_date_or_fraction(text), text
+
+    def read(text, slash_at=()):
+        return "".join(text_of(s.cls) for s in _dated(*line_of(text, slash_at)))
+
+    assert read("12/05/2026") == "12/05/2026" and read("3/4") == "3/4"
+    # a slanted 1 read as a "/": the likeliest digit there, as sure as its share of the ten
+    assert read("6/397") == "61397" and read("6/9-8326") == "619-8326"
+    one = _dated(*line_of("6/397"))[1]
+    assert one.confidence == pytest.approx(1.0)
+    # a date whose second slash was read as a 1: the 1 that makes it a date is the slash,
+    # of several the one "/" is likeliest at
+    assert read("26/3217549") == "26/32/7549"
+    assert read("2026/1112", slash_at={6}) == "2026/1/12"
+    assert read("2026/1112", slash_at={7}) == "2026/11/2"
+    # something else in it may yet be a digit: "?" does not unmake a date
+    symbols, frames = line_of("12/05")
+    symbols[0] = replace(symbols[0], cls=OTHER)
+    assert [s.cls for s in _dated(symbols, frames)] == [s.cls for s in symbols]
 
 
 def test_separators_at_a_lines_ends_are_dropped_but_a_leading_minus():
