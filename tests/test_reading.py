@@ -36,8 +36,10 @@ from digits.read.reading import (
     _narrow,
     _small,
     _sure_digit,
+    _timed,
     _trimmed,
     is_date_or_fraction,
+    is_time,
     lines_of,
     read_line,
     spaces_in,
@@ -414,6 +416,19 @@ def test_a_slash_stays_only_in_a_date_or_a_fraction():
     symbols, frames = line_of("12/05")
     symbols[0] = replace(symbols[0], cls=OTHER)
     assert [s.cls for s in _dated(symbols, frames)] == [s.cls for s in symbols]
+
+
+def test_a_colon_stays_only_in_a_time():
+    for text in ("9:30", "12:30", "12:30:05"):
+        assert is_time(text), text
+    for text in ("29:4", "1725:08", "123:45", "12:3:45", ":30", "12:30:"):
+        assert not is_time(text), text
+
+    def read(text):
+        return "".join(text_of(s.cls) for s in _timed([Symbol(class_of(ch), i, i, 0.9) for i, ch in enumerate(text)]))
+
+    assert read("12:30") == "12:30" and read("1725:08") == "172508" and read("99033:7") == "990337"
+    assert read("12.5") == "12.5"
 
 
 def test_separators_at_a_lines_ends_are_dropped_but_a_leading_minus():

@@ -25,7 +25,8 @@ the drawing page shows:
    makes the whole picture "not a digit". The separators it read
    (. , - / :) stay in the number as written, but at its ends (_trimmed: a leading minus
    stays), and a "/" only in a date or a fraction (_dated: elsewhere it is a slanted 1, or
-   a date's lost slash was read as a 1); a wide gap between two digits is a space
+   a date's lost slash was read as a 1), a ":" only in a time (_timed: elsewhere it is a
+   speck or two); a wide gap between two digits is a space
    (spaces_in); a mark far shorter than the digits beside it is a separator, and a short
    flat one first in the line a minus, whatever the line reader called it (SMALL), unless
    both networks are sure of the same digit there (SURE_IN_LINE).
@@ -312,7 +313,7 @@ class Reader:
             # blank at every frame: one symbol, left to the other two networks (SURE_UNREAD)
             box = _box(ink, 0, ink.shape[1], top, left, scale)
             return Reading.of([self._single(ink, box, None, NOTHING_READ, SURE_UNREAD)])
-        symbols = _dated(_trimmed([self._doubt(frames, symbol) for symbol in decoded]), frames)
+        symbols = _timed(_dated(_trimmed([self._doubt(frames, symbol) for symbol in decoded]), frames))
         if all(symbol.is_separator for symbol in symbols):  # none at all, too
             return Reading(None, (), NOTHING_READ)
         if len(symbols) > 1:
@@ -468,6 +469,23 @@ def _dated(symbols, frames):
             symbol = replace(symbol, cls=class_of(digit), confidence=float(shares[digit]))
         out.append(symbol)
     return out
+
+
+def _timed(symbols):
+    """A line's symbols less its colons where it reads as no time (is_time): a speck or two
+    of a pen or a picture read as a colon ("29:4" for 294, "1725:08" for 172508)."""
+    colon = class_of(":")
+    text = "".join(text_of(s.cls) or "0" for s in symbols)
+    if ":" not in text or is_time(text):
+        return symbols
+    return [s for s in symbols if s.cls != colon]
+
+
+def is_time(text):
+    """Whether digits and colons make a time: hours of one or two digits, then minutes and
+    perhaps seconds of two (9:30, 12:30, 12:30:05)."""
+    groups = [len(g) if g.isdigit() else 0 for g in text.split(":")]
+    return len(groups) in (2, 3) and 1 <= groups[0] <= 2 and all(g == 2 for g in groups[1:])
 
 
 def is_date_or_fraction(text):
