@@ -425,7 +425,8 @@ def test_a_colon_stays_only_in_a_time():
         assert not is_time(text), text
 
     def read(text):
-        return "".join(text_of(s.cls) for s in _timed([Symbol(class_of(ch), i, i, 0.9) for i, ch in enumerate(text)]))
+        symbols = [Symbol(class_of(ch), i, i, 0.9) for i, ch in enumerate(text)]
+        return "".join(text_of(s.cls) for s in _timed(symbols))
 
     assert read("12:30") == "12:30" and read("1725:08") == "172508" and read("99033:7") == "990337"
     assert read("12.5") == "12.5"

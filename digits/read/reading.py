@@ -26,10 +26,10 @@ the drawing page shows:
    (. , - / :) stay in the number as written, but at its ends (_trimmed: a leading minus
    stays), and a "/" only in a date or a fraction (_dated: elsewhere it is a slanted 1, or
    a date's lost slash was read as a 1), a ":" only in a time (_timed: elsewhere it is a
-   speck or two); a wide gap between two digits is a space
-   (spaces_in); a mark far shorter than the digits beside it is a separator, and a short
-   flat one first in the line a minus, whatever the line reader called it (SMALL), unless
-   both networks are sure of the same digit there (SURE_IN_LINE).
+   speck or two); a wide gap between two digits is a space (spaces_in); a mark far
+   shorter than the digits beside it is a separator, and a short flat one first in the
+   line a minus, whatever the line reader called it (SMALL), unless both networks are sure
+   of the same digit there (SURE_IN_LINE).
 """
 
 from dataclasses import dataclass, replace
@@ -450,16 +450,15 @@ def _dated(symbols, frames):
     ("26/3217549": that 1, the one the line reader gives "/" most probability where several
     would do, is a "/") or a number with a slanted 1 read as a "/" ("6/397": every "/" is
     its likeliest digit, as sure as its share of the ten digits' probability there)."""
-    # something else may yet be a digit (written apart, where the other networks agree)
-    text = "".join(text_of(s.cls) or "0" for s in symbols)
+    text = _spelt(symbols)
     if "/" not in text or is_date_or_fraction(text):
         return symbols
     slash = class_of("/")
-    lost = [i for i, ch in enumerate(text) if ch == "1" and is_date_or_fraction(text[:i] + "/" + text[i + 1 :])]
+    lost = [i for i, ch in enumerate(text) if ch == "1" and is_date_or_fraction(f"{text[:i]}/{text[i + 1 :]}")]
     if lost:
-        i = max(lost, key=lambda i: frames[symbols[i].first : symbols[i].last + 1, slash].max())
-        sure = float(frames[symbols[i].first : symbols[i].last + 1, slash].max())
-        return [*symbols[:i], replace(symbols[i], cls=slash, confidence=sure), *symbols[i + 1 :]]
+        sure = {i: float(frames[symbols[i].first : symbols[i].last + 1, slash].max()) for i in lost}
+        i = max(lost, key=sure.get)
+        return [*symbols[:i], replace(symbols[i], cls=slash, confidence=sure[i]), *symbols[i + 1 :]]
     out = []
     for symbol in symbols:
         if symbol.cls == slash:
@@ -474,11 +473,16 @@ def _dated(symbols, frames):
 def _timed(symbols):
     """A line's symbols less its colons where it reads as no time (is_time): a speck or two
     of a pen or a picture read as a colon ("29:4" for 294, "1725:08" for 172508)."""
-    colon = class_of(":")
-    text = "".join(text_of(s.cls) or "0" for s in symbols)
+    text = _spelt(symbols)
     if ":" not in text or is_time(text):
         return symbols
-    return [s for s in symbols if s.cls != colon]
+    return [s for s in symbols if s.cls != class_of(":")]
+
+
+def _spelt(symbols):
+    """The characters a line's symbols spell, something else as a digit (it may yet be one,
+    written apart, where the other two networks agree)."""
+    return "".join(text_of(s.cls) or "0" for s in symbols)
 
 
 def is_time(text):
