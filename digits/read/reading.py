@@ -379,10 +379,7 @@ class Reader:
         frame, as sure as its share of the ten digits' probability there."""
         if symbol.is_digit or symbol.confidence >= self.something_else_level:
             return symbol
-        frame = frames[symbol.first + int(np.argmax(frames[symbol.first : symbol.last + 1, OTHER]))]
-        shares = digit_probabilities(frame)
-        digit = int(np.argmax(shares))
-        return replace(symbol, cls=class_of(digit), confidence=float(shares[digit]))
+        return _likeliest_digit(frames, symbol, OTHER)
 
     def _single(self, ink, box, in_line, refused=SOMETHING_ELSE, agree_at=SURE_ALONE):
         """A line of one symbol, read as a single digit always was (see the docstring): a
@@ -459,15 +456,16 @@ def _dated(symbols, frames):
         sure = {i: float(frames[symbols[i].first : symbols[i].last + 1, slash].max()) for i in lost}
         i = max(lost, key=sure.get)
         return [*symbols[:i], replace(symbols[i], cls=slash, confidence=sure[i]), *symbols[i + 1 :]]
-    out = []
-    for symbol in symbols:
-        if symbol.cls == slash:
-            frame = frames[symbol.first + int(np.argmax(frames[symbol.first : symbol.last + 1, slash]))]
-            shares = digit_probabilities(frame)
-            digit = int(np.argmax(shares))
-            symbol = replace(symbol, cls=class_of(digit), confidence=float(shares[digit]))
-        out.append(symbol)
-    return out
+    return [_likeliest_digit(frames, s, slash) if s.cls == slash else s for s in symbols]
+
+
+def _likeliest_digit(frames, symbol, cls):
+    """A symbol -> the likeliest digit at its frame where class `cls` is likeliest, as sure
+    as its share of the ten digits' probability there."""
+    frame = frames[symbol.first + int(np.argmax(frames[symbol.first : symbol.last + 1, cls]))]
+    shares = digit_probabilities(frame)
+    digit = int(np.argmax(shares))
+    return replace(symbol, cls=class_of(digit), confidence=float(shares[digit]))
 
 
 def _timed(symbols):
@@ -488,7 +486,7 @@ def _spelt(symbols):
 def is_time(text):
     """Whether digits and colons make a time: hours of one or two digits, then minutes and
     perhaps seconds of two (9:30, 12:30, 12:30:05)."""
-    groups = [len(g) if g.isdigit() else 0 for g in text.split(":")]
+    groups = _group_lengths(text, ":")
     return len(groups) in (2, 3) and 1 <= groups[0] <= 2 and all(g == 2 for g in groups[1:])
 
 
@@ -497,13 +495,19 @@ def is_date_or_fraction(text):
     a fraction of one or two digits each (12/05, 3/4, 15/16), perhaps with a year of four
     digits (12/2026), a date with a year of two or four (12/05/26, 12/05/2026), or a year
     first (2026/12/05). Nothing else in it."""
-    groups = [len(g) if g.isdigit() else 0 for g in text.split("/")]
+    groups = _group_lengths(text, "/")
     if 0 in groups or len(groups) not in (2, 3):
         return False
     if len(groups) == 2:
         return groups[0] <= 2 and (groups[1] <= 2 or groups[1] == 4)
     day_month_year = groups[0] <= 2 and groups[1] <= 2 and groups[2] in (2, 4)
     return day_month_year or (groups[0] == 4 and groups[1] <= 2 and groups[2] <= 2)
+
+
+def _group_lengths(text, separator):
+    """The number of digits in each of `text`'s groups between `separator`s (0 for a group
+    that is empty or holds anything but digits)."""
+    return [len(g) if g.isdigit() else 0 for g in text.split(separator)]
 
 
 def spaces_in(symbols):
